@@ -1,0 +1,29 @@
+"""Event types and the Kafka topic each travels on (one topic per event type, keyed by enterprise id)."""
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    """CloudEvents ``type`` of every CarbonID event; the trailing ``.v1`` is the contract version."""
+
+    ENTERPRISE_RESOLVED = "cn.carbonid.enterprise.resolved.v1"
+    ACTIVITY_RESOLVED = "cn.carbonid.activity.resolved.v1"
+    EMISSION_CALCULATED = "cn.carbonid.emission.calculated.v1"
+    EVALUATION_COMPLETED = "cn.carbonid.evaluation.completed.v1"
+    CERTIFICATE_ISSUED = "cn.carbonid.certificate.issued.v1"
+    BENCHMARK_PUBLISHED = "cn.carbonid.benchmark.published.v1"
+
+    @property
+    def short_name(self) -> str:
+        """``emission.calculated.v1`` for ``cn.carbonid.emission.calculated.v1``."""
+        return self.value.removeprefix("cn.carbonid.")
+
+
+def topic_for(event_type: EventType, prefix: str = "carbonid.") -> str:
+    """The topic of an event type under a deployment's topic prefix, e.g. ``carbonid.emission.calculated.v1``."""
+    return f"{prefix}{event_type.short_name}"
+
+
+def dead_letter_topic(consumer_group: str, prefix: str = "carbonid.") -> str:
+    """Where a consumer group puts the messages it cannot process, with the reason in the headers."""
+    return f"{prefix}dlq.{consumer_group}"

@@ -1,0 +1,205 @@
+"""Verifying callers: access tokens (JWT, EdDSA/ES256) checked offline against identity's JWKS.
+
+The gateway checks the token once for routing and rate limits, but forwards it unchanged; every service
+checks it again here, so that no header a client could forge is ever trusted. Authorisation (which
+enterprise, which region) stays in each service; this module only says who the caller is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import httpx
+import jwt
+from carbonid_contracts.codes.region import region_within
+from fastapi import Depends, Request
+from jwt import PyJWK
+
+from carbonid_kit.problems import Problem
+
+Role = Literal["enterprise", "government", "operator"]
+PASSWORD_CHANGE_REQUIRED = "password-change-required"  # noqa: S105 - a problem type, not a secret
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: uuid.UUID
+    username: str
+    role: Role
+    region_scope: str | None = None
+    enterprise_id: uuid.UUID | None = None
+    must_change_password: bool = False
+
+    def may_see(self, *, enterprise_id: uuid.UUID | None = None, region_code: str | None = None) -> bool:
+        """Enterprise users see their own enterprise; government users their region; operators all."""
+        if self.role == "operator":
+            return True
+        if self.role == "enterprise":
+            return enterprise_id is not None and enterprise_id == self.enterprise_id
+        return bool(self.region_scope and region_code and region_within(self.region_scope, region_code))
+
+
+def unauthenticated(detail_zh: str, detail_en: str) -> Problem:
+    return Problem(
+        401,
+        "unauthenticated",
+        "需要登录",
+        "Authentication required",
+        detail_zh,
+        detail_en,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+class JwksVerifier:
+    """Verifies access tokens with keys fetched from a JWKS URL, cached, refreshed on an unknown key id."""
+
+    def __init__(self, jwks_url: str, *, issuer: str, audience: str, cache_seconds: float = 300.0) -> None:
+        self.jwks_url = jwks_url
+        self.issuer = issuer
+        self.audience = audience
+        self.cache_seconds = cache_seconds
+        self._keys: dict[str, PyJWK] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+        self._client: httpx.AsyncClient | None = None
+
+    def load_jwks(self, document: dict[str, Any]) -> None:
+        self._keys = {k["kid"]: PyJWK.from_dict(k) for k in document.get("keys", []) if "kid" in k}
+        self._fetched_at = time.monotonic()
+
+    async def _refresh(self, *, force: bool) -> None:
+        async with self._lock:
+            fresh = time.monotonic() - self._fetched_at < self.cache_seconds
+            if fresh and not force:
+                return
+            if force and time.monotonic() - self._fetched_at < 1.0:
+                return  # an unknown kid does not get to hammer identity
+            if self._client is None:
+                self._client = httpx.AsyncClient(timeout=httpx.Timeout(3.0))
+            try:
+                response = await self._client.get(self.jwks_url)
+                response.raise_for_status()
+                self.load_jwks(response.json())
+            except (httpx.HTTPError, json.JSONDecodeError) as exc:
+                if not self._keys:
+                    raise Problem(
+                        503,
+                        "identity-unavailable",
+                        "身份服务暂不可用",
+                        "Identity service unavailable",
+                        "无法获取令牌验证公钥",
+                        "Could not fetch the token verification keys",
+                    ) from exc
+
+    async def verify(self, token: str) -> Caller:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise unauthenticated("令牌格式无效", "Malformed access token") from exc
+        kid = str(header.get("kid", ""))
+        await self._refresh(force=False)
+        if kid not in self._keys:
+            await self._refresh(force=True)
+        key = self._keys.get(kid)
+        if key is None:
+            raise unauthenticated("令牌签名密钥未知", "Access token signed with an unknown key")
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=["EdDSA", "ES256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Problem(
+                401,
+                "token-expired",
+                "登录已过期",
+                "Access token expired",
+                "请刷新令牌或重新登录",
+                "Refresh the token or log in again",
+            ) from exc
+        except jwt.PyJWTError as exc:
+            raise unauthenticated("令牌无效", "Invalid access token") from exc
+        if claims.get("typ") != "access":
+            raise unauthenticated("不是访问令牌", "Not an access token")
+        return caller_from_claims(claims)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+def caller_from_claims(claims: dict[str, Any]) -> Caller:
+    ent = claims.get("ent")
+    return Caller(
+        user_id=uuid.UUID(str(claims["sub"])),
+        username=str(claims.get("name", "")),
+        role=claims["role"],
+        region_scope=claims.get("region"),
+        enterprise_id=uuid.UUID(ent) if ent else None,
+        must_change_password=bool(claims.get("pwd_change", False)),
+    )
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def optional_caller(request: Request) -> Caller | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    verifier: JwksVerifier = request.app.state.jwks
+    return await verifier.verify(token)
+
+
+async def current_caller(request: Request) -> Caller:
+    """The authenticated caller; 401 without a valid token, 403 until a forced password change is done."""
+    caller = await optional_caller(request)
+    if caller is None:
+        raise unauthenticated("请先登录", "Log in first")
+    if caller.must_change_password:
+        raise Problem(
+            403,
+            PASSWORD_CHANGE_REQUIRED,
+            "请先修改初始密码",
+            "Change your initial password first",
+            "首次登录后必须修改密码",
+            "The password must be changed after the first login",
+        )
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+OptionalCaller = Annotated[Caller | None, Depends(optional_caller)]
+
+
+def require_role(*roles: Role) -> Any:
+    async def dependency(caller: CurrentCaller) -> Caller:
+        if caller.role not in roles:
+            raise Problem(
+                403, "forbidden", "禁止访问", "Forbidden", "当前角色无权执行此操作", "Your role may not do this"
+            )
+        return caller
+
+    return Depends(dependency)
+
+
+async def require_service(request: Request) -> None:
+    """Service-to-service calls carry the deployment's shared service token."""
+    expected: str = request.app.state.settings.service_token.get_secret_value()
+    given = request.headers.get("x-carbonid-service-token", "")
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Problem(403, "service-only", "仅限内部服务调用", "Internal services only")

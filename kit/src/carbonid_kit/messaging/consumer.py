@@ -1,0 +1,198 @@
+"""Batch consumers over FastStream/aiokafka, with inbox deduplication and a dead-letter topic.
+
+- One consumer group per service, new groups start from the earliest offset (Tansu's ``latest`` is wrong
+  after multi-record batches, and a new projection must see history anyway).
+- Records arrive in batches; each record's effect commits in its own database transaction together with
+  its inbox row; the Kafka offsets are committed once per batch, after every effect committed
+  (AckPolicy.NACK_ON_ERROR: an exception seeks back and the batch is delivered again; the inbox skips what
+  was already applied).
+- A record that can never be applied (not a CarbonID CloudEvent, an invalid payload, a ``PermanentError``,
+  or an error that repeats ``max_attempts`` times) goes to ``<prefix>dlq.<group>`` with the reason in its
+  headers, and the stream goes on. Infrastructure errors (database or network down) are retried with
+  backoff without limit, so that an outage delays events but never dead-letters them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from carbonid_contracts.envelope import CloudEvent, EnvelopeError
+from carbonid_contracts.topics import EventType, dead_letter_topic, topic_for
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from carbonid_kit.db import transaction
+from carbonid_kit.logging import trace_id_from_traceparent, trace_id_var
+from carbonid_kit.messaging.inbox import claim
+from carbonid_kit.messaging.kafka import new_producer
+from carbonid_kit.metrics import CONSUMER_LAG_SECONDS, EVENTS_CONSUMED
+from carbonid_kit.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, OSError, TimeoutError)
+
+
+class PermanentError(Exception):
+    """The event can never be applied (it contradicts the consumer's rules): dead-letter it with this reason."""
+
+
+class EventConsumers:
+    """The event subscriptions of one service, run as one member of the service's consumer group."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: Table,
+        *,
+        group: str | None = None,
+        max_attempts: int = 3,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.inbox = inbox
+        self.group = group or settings.service_name
+        self.max_attempts = max_attempts
+        self.handlers: dict[EventType, EventHandler] = {}
+        self.broker: KafkaBroker | None = None
+        self._dlq: AIOKafkaProducer | None = None
+        self._stopping = False
+        self.applied = 0
+        self.skipped = 0
+        self.dead_lettered = 0
+
+    def on(self, event_type: EventType, handler: EventHandler) -> None:
+        """Apply ``handler(session, event)`` to each event of this type, once, inside its transaction."""
+        self.handlers[event_type] = handler
+
+    @property
+    def topics(self) -> dict[str, EventType]:
+        return {topic_for(t, self.settings.topic_prefix): t for t in self.handlers}
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return dead_letter_topic(self.group, self.settings.topic_prefix)
+
+    async def start(self) -> None:
+        if not self.handlers:
+            return
+        s = self.settings
+        self._dlq = new_producer(s)
+        await self._dlq.start()
+        broker = KafkaBroker(s.kafka_bootstrap, client_id=f"{s.service_name}-consumer", logger=log)
+
+        async def raw_decoder(msg: Any) -> Any:  # the handler reads the raw records itself
+            return None
+
+        subscriber = broker.subscriber(
+            *self.topics,
+            group_id=f"{s.topic_prefix}{self.group}",
+            batch=True,
+            max_records=s.kafka_consumer_batch,
+            batch_timeout_ms=200,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            session_timeout_ms=s.kafka_session_timeout_ms,
+            heartbeat_interval_ms=max(300, s.kafka_session_timeout_ms // 4),
+            max_poll_interval_ms=max(300_000, s.kafka_session_timeout_ms * 3),
+            decoder=raw_decoder,
+        )
+
+        async def on_batch(body: Any, message: KafkaMessage) -> None:
+            await self.process_records(message.raw_message)
+
+        subscriber(on_batch)
+        self.broker = broker
+        await broker.start()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self.broker is not None:
+            await self.broker.stop()
+        if self._dlq is not None:
+            await self._dlq.stop()
+
+    async def process_records(self, records: Any) -> None:
+        for record in records if isinstance(records, tuple | list) else (records,):
+            await self._process(record)
+
+    async def _process(self, record: Any) -> None:
+        topic_type = self.topics.get(record.topic)
+        try:
+            event = CloudEvent.decode(list(record.headers or ()), record.value)
+        except EnvelopeError as exc:
+            await self._dead_letter(record, "invalid-envelope", str(exc))
+            return
+        if topic_type is not None and event.type is not topic_type:
+            await self._dead_letter(record, "wrong-topic", f"{event.type} on topic {record.topic}")
+            return
+        handler = self.handlers[event.type]
+        trace_id_var.set(trace_id_from_traceparent(event.traceparent))
+        attempts = 0
+        backoff = 0.1
+        while True:
+            try:
+                async with transaction(self.sessions) as session:
+                    fresh = await claim(session, self.inbox, event.id, event.type.value)
+                    if fresh:
+                        await handler(session, event)
+                if fresh:
+                    self.applied += 1
+                    CONSUMER_LAG_SECONDS.labels(self.settings.service_name, record.topic).observe(
+                        max(0.0, (datetime.now(UTC) - event.time).total_seconds())
+                    )
+                else:
+                    self.skipped += 1
+                EVENTS_CONSUMED.labels(
+                    self.settings.service_name, record.topic, "applied" if fresh else "duplicate"
+                ).inc()
+                return
+            except PermanentError as exc:
+                await self._dead_letter(record, "rejected", str(exc))
+                return
+            except TRANSIENT_ERRORS as exc:
+                if self._stopping:
+                    raise
+                log.warning("transient failure applying %s; retrying", event.id, extra={"error": repr(exc)})
+            except DBAPIError as exc:
+                attempts += 1
+                if attempts >= self.max_attempts:
+                    await self._dead_letter(record, "database-rejected", str(exc.orig))
+                    return
+            except Exception as exc:
+                attempts += 1
+                log.exception("handler failed for %s (attempt %d)", event.id, attempts)
+                if attempts >= self.max_attempts:
+                    await self._dead_letter(record, "handler-failed", repr(exc))
+                    return
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _dead_letter(self, record: Any, reason: str, detail: str) -> None:
+        assert self._dlq is not None
+        headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("carbonid_dlq_")]
+        headers += [
+            ("carbonid_dlq_reason", reason.encode()),
+            ("carbonid_dlq_detail", detail[:2000].encode()),
+            ("carbonid_dlq_topic", str(record.topic).encode()),
+            ("carbonid_dlq_partition", str(record.partition).encode()),
+            ("carbonid_dlq_offset", str(record.offset).encode()),
+            ("carbonid_dlq_group", self.group.encode()),
+            ("carbonid_dlq_time", str(time.time()).encode()),
+        ]
+        await self._dlq.send_and_wait(self.dead_letter_topic, value=record.value, key=record.key, headers=headers)
+        self.dead_lettered += 1
+        EVENTS_CONSUMED.labels(self.settings.service_name, record.topic, "dead-lettered").inc()
+        log.error("dead-lettered a record", extra={"reason": reason, "detail": detail[:500], "topic": record.topic})
