@@ -32,30 +32,46 @@ pytestmark = pytest.mark.integration
 
 def producer_metadata() -> tuple[MetaData, Table]:
     md = MetaData()
-    enterprises = Table("enterprises", md, Column("id", UUID(as_uuid=True), primary_key=True),
-                        Column("name", String, nullable=False))
+    enterprises = Table(
+        "enterprises", md, Column("id", UUID(as_uuid=True), primary_key=True), Column("name", String, nullable=False)
+    )
     return md, enterprises
 
 
 def consumer_metadata() -> tuple[MetaData, Table]:
     md = MetaData()
-    seen = Table("seen", md, Column("enterprise_id", UUID(as_uuid=True), primary_key=True),
-                 Column("times", Integer, nullable=False))
+    seen = Table(
+        "seen",
+        md,
+        Column("enterprise_id", UUID(as_uuid=True), primary_key=True),
+        Column("times", Integer, nullable=False),
+    )
     return md, seen
 
 
 def payload(name: str = "湖州示例建材有限公司") -> EnterpriseResolved:
     return EnterpriseResolved(
-        enterprise_id=uuid.uuid4(), identifier_prefix="88.118.8", name=name, uscc="91330500MA2B3C4D5U",
-        region_code="330502", province_code="330000", city_code="330500", county_code="330502",
-        industry_code="3011", resolved_at=datetime.now(UTC),
+        enterprise_id=uuid.uuid4(),
+        identifier_prefix="88.118.8",
+        name=name,
+        uscc="91330500MA2B3C4D5U",
+        region_code="330502",
+        province_code="330000",
+        city_code="330500",
+        county_code="330502",
+        industry_code="3011",
+        resolved_at=datetime.now(UTC),
     )
 
 
 async def make_runtime(name: str, url: str, bootstrap: str, prefix: str, md: MetaData) -> ServiceRuntime:
     settings = ServiceSettings(
-        service_name=name, database_url=url, kafka_bootstrap=bootstrap, topic_prefix=prefix,
-        kafka_session_timeout_ms=6000, outbox_poll_seconds=0.5,
+        service_name=name,
+        database_url=url,
+        kafka_bootstrap=bootstrap,
+        topic_prefix=prefix,
+        kafka_session_timeout_ms=6000,
+        outbox_poll_seconds=0.5,
     )
     runtime = ServiceRuntime(settings, md)
     async with runtime.engine.begin() as conn:
@@ -81,12 +97,19 @@ async def slice_(
         if row is None:
             await session.execute(seen.insert().values(enterprise_id=data.enterprise_id, times=1))
         else:
-            await session.execute(seen.update().where(seen.c.enterprise_id == data.enterprise_id)
-                                  .values(times=seen.c.times + 1))
+            await session.execute(
+                seen.update().where(seen.c.enterprise_id == data.enterprise_id).values(times=seen.c.times + 1)
+            )
 
     consumer.consumers.on(EventType.ENTERPRISE_RESOLVED, apply)
-    yield {"producer": producer, "consumer": consumer, "enterprises": enterprises, "seen": seen,
-           "prefix": topic_prefix, "bootstrap": kafka_bootstrap}
+    yield {
+        "producer": producer,
+        "consumer": consumer,
+        "enterprises": enterprises,
+        "seen": seen,
+        "prefix": topic_prefix,
+        "bootstrap": kafka_bootstrap,
+    }
     await consumer.stop()
     await producer.stop()
 
@@ -112,12 +135,16 @@ async def test_state_and_event_commit_together_and_apply_once(slice_: dict[str, 
     events = [payload(f"企业{i}") for i in range(50)]
     for data in events:
         await write_state_and_event(producer, slice_["enterprises"], data)
+
     # a rolled-back transaction leaves neither state nor event behind
-    with pytest.raises(RuntimeError):
+    async def write_then_fail() -> None:
         async with transaction(producer.sessions) as session:
             await session.execute(slice_["enterprises"].insert().values(id=uuid.uuid4(), name="回滚"))
             await producer.outbox.add(session, payload("回滚"))
             raise RuntimeError("fail after writing")
+
+    with pytest.raises(RuntimeError):
+        await write_then_fail()
     assert await outbox_size(producer) == 50
 
     await producer.start()
@@ -142,8 +169,9 @@ async def test_duplicate_delivery_is_applied_once(slice_: dict[str, Any]) -> Non
             await kafka.send_and_wait(topic, value=event.value(), key=event.key, headers=event.headers())
     finally:
         await kafka.stop()
-    await wait_until(lambda: _when(_value(lambda: consumer.consumers.skipped), lambda s: s >= 1),
-                     what="the second delivery skipped")
+    await wait_until(
+        lambda: _when(_value(lambda: consumer.consumers.skipped), lambda s: s >= 1), what="the second delivery skipped"
+    )
     assert await seen_counts(consumer, slice_["seen"]) == {event.data.enterprise_id: 1}
     assert consumer.consumers.applied == 1
 
@@ -159,17 +187,17 @@ async def test_relay_killed_between_publish_and_commit(slice_: dict[str, Any], m
     kafka = RealProducer(bootstrap_servers=slice_["bootstrap"])
     await kafka.start()
 
-    class Dies(Exception):
+    class DiesError(Exception):
         pass
 
     original_gather = __import__("asyncio").gather
 
     async def gather_then_die(*futures: Any) -> Any:
         await original_gather(*futures)  # published and acknowledged ...
-        raise Dies("relay process killed before its commit")  # ... but the delete never commits
+        raise DiesError("relay process killed before its commit")  # ... but the delete never commits
 
     monkeypatch.setattr("carbonid_kit.messaging.outbox.asyncio.gather", gather_then_die)
-    with pytest.raises(Dies):
+    with pytest.raises(DiesError):
         await producer.relay.publish_once(kafka)
     monkeypatch.undo()
     await kafka.stop()
@@ -177,8 +205,10 @@ async def test_relay_killed_between_publish_and_commit(slice_: dict[str, Any], m
 
     await producer.start()  # a fresh relay publishes them again
     await consumer.start()
-    await wait_until(lambda: _when(_value(lambda: consumer.consumers.skipped), lambda s: s >= 10),
-                     what="the ten republished events skipped as duplicates")
+    await wait_until(
+        lambda: _when(_value(lambda: consumer.consumers.skipped), lambda s: s >= 10),
+        what="the ten republished events skipped as duplicates",
+    )
     counts = await seen_counts(consumer, slice_["seen"])
     assert counts == {e.enterprise_id: 1 for e in events}
     assert await outbox_size(producer) == 0
@@ -199,11 +229,17 @@ async def test_poison_message_goes_to_dead_letter_and_stream_goes_on(slice_: dic
     await write_state_and_event(producer, slice_["enterprises"], good)
     await producer.start()
     await consumer.start()
-    await wait_until(lambda: _when(seen_counts(consumer, slice_["seen"]), lambda c: good.enterprise_id in c),
-                     what="the good event after the poison ones applied")
+    await wait_until(
+        lambda: _when(seen_counts(consumer, slice_["seen"]), lambda c: good.enterprise_id in c),
+        what="the good event after the poison ones applied",
+    )
 
-    dlq = AIOKafkaConsumer(consumer.consumers.dead_letter_topic, bootstrap_servers=slice_["bootstrap"],
-                           auto_offset_reset="earliest", group_id=f"{slice_['prefix']}dlq-reader")
+    dlq = AIOKafkaConsumer(
+        consumer.consumers.dead_letter_topic,
+        bootstrap_servers=slice_["bootstrap"],
+        auto_offset_reset="earliest",
+        group_id=f"{slice_['prefix']}dlq-reader",
+    )
     await dlq.start()
     try:
         reasons: list[str] = []

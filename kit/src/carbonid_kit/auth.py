@@ -17,10 +17,10 @@ from typing import Annotated, Any, Literal
 
 import httpx
 import jwt
-from carbonid_contracts.codes.region import region_within
 from fastapi import Depends, Request
 from jwt import PyJWK
 
+from carbonid_contracts.codes.region import region_within
 from carbonid_kit.problems import Problem
 
 Role = Literal["enterprise", "government", "operator"]

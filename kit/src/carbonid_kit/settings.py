@@ -42,6 +42,8 @@ class ServiceSettings(BaseSettings):
     region_code: str = Field(default="100000", pattern=r"^\d{6}$", description="the deployment's region")
     log_level: str = "INFO"
     log_json: bool = True
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/carbonid"
     database_pool_size: int = Field(default=10, ge=1, le=200)

@@ -22,8 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from carbonid_contracts.envelope import CloudEvent, EnvelopeError
-from carbonid_contracts.topics import EventType, dead_letter_topic, topic_for
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -31,6 +29,8 @@ from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from carbonid_contracts.envelope import CloudEvent, EnvelopeError
+from carbonid_contracts.topics import EventType, dead_letter_topic, topic_for
 from carbonid_kit.db import transaction
 from carbonid_kit.logging import trace_id_from_traceparent, trace_id_var
 from carbonid_kit.messaging.inbox import claim

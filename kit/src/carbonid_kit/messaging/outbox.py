@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from carbonid_contracts.envelope import CloudEvent
-from carbonid_contracts.events import EventPayload
-from carbonid_contracts.topics import topic_for
 from sqlalchemy import BigInteger, Column, DateTime, Identity, LargeBinary, MetaData, String, Table, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from carbonid_contracts.envelope import CloudEvent
+from carbonid_contracts.events import EventPayload
+from carbonid_contracts.topics import topic_for
 from carbonid_kit.logging import request_id_var, trace_id_var
 from carbonid_kit.messaging.kafka import new_producer
 from carbonid_kit.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
