@@ -3,6 +3,10 @@
 from importlib.resources import files
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
 from carbonid_contracts.codes import regions
 from carbonid_contracts.codes.region import RegionLevel, city_of, province_of, region_level, region_within
 from carbonid_contracts.codes.regions import (
@@ -19,9 +23,6 @@ from carbonid_contracts.codes.regions import (
     provinces,
     validate_known_region_code,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-from pydantic import BaseModel, ValidationError
 
 ALL = list(regions._snapshot().by_code.values())
 

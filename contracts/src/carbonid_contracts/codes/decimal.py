@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import PlainSerializer, WithJsonSchema
 
-DECIMAL_PATTERN = r"^-?\d+(\.\d+)?$"
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 
 DecimalStr = Annotated[
     Decimal,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-IndustryCode = Annotated[str, StringConstraints(pattern=r"^([A-T]|\d{2}|\d{3}|\d{4})$")]
+IndustryCode = Annotated[str, StringConstraints(pattern=r"^([A-T]|[0-9]{2}|[0-9]{3}|[0-9]{4})$")]
 
 
 def industry_division(code: str) -> str | None:

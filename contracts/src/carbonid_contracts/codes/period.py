@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-PERIOD_PATTERN = r"^(\d{4})(?:(H[12])|(Q[1-4])|-(0[1-9]|1[0-2]))?$"
+PERIOD_PATTERN = r"^([0-9]{4})(?:(H[12])|(Q[1-4])|-(0[1-9]|1[0-2]))?$"
 
 PeriodCode = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN)]
 

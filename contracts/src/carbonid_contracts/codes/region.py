@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-RegionCode = Annotated[str, StringConstraints(pattern=r"^[1-9]\d{5}$")]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{5}$")]
 
 RegionLevel = Literal["province", "city", "county"]
 
