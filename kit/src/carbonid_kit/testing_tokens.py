@@ -40,8 +40,14 @@ class TestTokens:
     ) -> str:
         now = datetime.now(UTC)
         claims: dict[str, Any] = {
-            "sub": str(user_id or uuid.uuid4()), "name": username, "role": role, "typ": "access",
-            "iss": self.issuer, "aud": self.audience, "iat": now, "exp": now + ttl,
+            "sub": str(user_id or uuid.uuid4()),
+            "name": username,
+            "role": role,
+            "typ": "access",
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": now,
+            "exp": now + ttl,
             "pwd_change": must_change_password,
         }
         if region:

@@ -33,7 +33,7 @@ from carbonid_contracts.envelope import CloudEvent, EnvelopeError
 from carbonid_contracts.topics import EventType, dead_letter_topic, topic_for
 from carbonid_kit.db import transaction
 from carbonid_kit.logging import trace_id_from_traceparent, trace_id_var
-from carbonid_kit.messaging.inbox import claim
+from carbonid_kit.messaging.inbox import claim, claim_many
 from carbonid_kit.messaging.kafka import new_producer
 from carbonid_kit.metrics import CONSUMER_LAG_SECONDS, EVENTS_CONSUMED
 from carbonid_kit.settings import ServiceSettings
@@ -125,60 +125,101 @@ class EventConsumers:
             await self._dlq.stop()
 
     async def process_records(self, records: Any) -> None:
-        for record in records if isinstance(records, tuple | list) else (records,):
-            await self._process(record)
+        """Apply a batch: every effect in one database transaction, each event isolated by a savepoint.
 
-    async def _process(self, record: Any) -> None:
-        topic_type = self.topics.get(record.topic)
-        try:
-            event = CloudEvent.decode(list(record.headers or ()), record.value)
-        except EnvelopeError as exc:
-            await self._dead_letter(record, "invalid-envelope", str(exc))
+        One commit per batch instead of one per event is what makes a durable consumer fast; a savepoint
+        per event keeps one bad event from undoing the others. Dead letters are sent only after the batch
+        committed, so an infrastructure failure retries the whole batch and dead-letters nothing twice.
+        """
+        batch = list(records) if isinstance(records, tuple | list) else [records]
+        decoded: list[tuple[Any, CloudEvent]] = []
+        for record in batch:
+            try:
+                event = CloudEvent.decode(list(record.headers or ()), record.value)
+            except EnvelopeError as exc:
+                await self._dead_letter(record, "invalid-envelope", str(exc))
+                continue
+            topic_type = self.topics.get(record.topic)
+            if topic_type is not None and event.type is not topic_type:
+                await self._dead_letter(record, "wrong-topic", f"{event.type} on topic {record.topic}")
+                continue
+            decoded.append((record, event))
+        if not decoded:
             return
-        if topic_type is not None and event.type is not topic_type:
-            await self._dead_letter(record, "wrong-topic", f"{event.type} on topic {record.topic}")
-            return
-        handler = self.handlers[event.type]
-        trace_id_var.set(trace_id_from_traceparent(event.traceparent))
-        attempts = 0
         backoff = 0.1
         while True:
             try:
-                async with transaction(self.sessions) as session:
-                    fresh = await claim(session, self.inbox, event.id, event.type.value)
-                    if fresh:
-                        await handler(session, event)
-                if fresh:
-                    self.applied += 1
-                    CONSUMER_LAG_SECONDS.labels(self.settings.service_name, record.topic).observe(
-                        max(0.0, (datetime.now(UTC) - event.time).total_seconds())
-                    )
-                else:
-                    self.skipped += 1
-                EVENTS_CONSUMED.labels(
-                    self.settings.service_name, record.topic, "applied" if fresh else "duplicate"
-                ).inc()
-                return
-            except PermanentError as exc:
-                await self._dead_letter(record, "rejected", str(exc))
-                return
+                outcomes = await self._apply_batch(decoded)
+                break
             except TRANSIENT_ERRORS as exc:
                 if self._stopping:
                     raise
-                log.warning("transient failure applying %s; retrying", event.id, extra={"error": repr(exc)})
+                log.warning("transient failure applying a batch; retrying", extra={"error": repr(exc)})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        now = datetime.now(UTC)
+        for (record, event), (outcome, reason, detail) in zip(decoded, outcomes, strict=True):
+            if outcome == "dead":
+                await self._dead_letter(record, reason, detail)
+                continue
+            if outcome == "applied":
+                self.applied += 1
+                CONSUMER_LAG_SECONDS.labels(self.settings.service_name, record.topic).observe(
+                    max(0.0, (now - event.time).total_seconds())
+                )
+            else:
+                self.skipped += 1
+            EVENTS_CONSUMED.labels(self.settings.service_name, record.topic, outcome).inc()
+
+    async def _apply_batch(self, decoded: list[tuple[Any, CloudEvent]]) -> list[tuple[str, str, str]]:
+        """Fast path: claim the whole batch in the inbox with one statement and apply it in one transaction.
+
+        If any handler fails, that transaction rolls back and the batch is applied again event by event,
+        each in a savepoint, so that only the failing event is retried or dead-lettered.
+        """
+        try:
+            async with transaction(self.sessions) as session:
+                fresh = await claim_many(session, self.inbox, [(e.id, e.type.value) for _, e in decoded])
+                outcomes: list[tuple[str, str, str]] = []
+                for _, event in decoded:
+                    if event.id in fresh:
+                        fresh.discard(event.id)  # the same event twice in one batch applies once
+                        trace_id_var.set(trace_id_from_traceparent(event.traceparent))
+                        await self.handlers[event.type](session, event)
+                        outcomes.append(("applied", "", ""))
+                    else:
+                        outcomes.append(("duplicate", "", ""))
+            return outcomes
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            log.info("a batch failed as a whole; applying it event by event")
+        async with transaction(self.sessions) as session:
+            return [await self._apply_one(session, event) for _, event in decoded]
+
+    async def _apply_one(self, session: AsyncSession, event: CloudEvent) -> tuple[str, str, str]:
+        """``(outcome, reason, detail)``: applied, duplicate, or dead (with why)."""
+        handler = self.handlers[event.type]
+        trace_id_var.set(trace_id_from_traceparent(event.traceparent))
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                async with session.begin_nested():
+                    if not await claim(session, self.inbox, event.id, event.type.value):
+                        return ("duplicate", "", "")
+                    await handler(session, event)
+                return ("applied", "", "")
+            except PermanentError as exc:
+                return ("dead", "rejected", str(exc))
+            except TRANSIENT_ERRORS:
+                raise
             except DBAPIError as exc:
-                attempts += 1
-                if attempts >= self.max_attempts:
-                    await self._dead_letter(record, "database-rejected", str(exc.orig))
-                    return
+                if attempt == self.max_attempts:
+                    return ("dead", "database-rejected", str(exc.orig))
             except Exception as exc:
-                attempts += 1
-                log.exception("handler failed for %s (attempt %d)", event.id, attempts)
-                if attempts >= self.max_attempts:
-                    await self._dead_letter(record, "handler-failed", repr(exc))
-                    return
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
+                log.exception("handler failed for %s (attempt %d)", event.id, attempt)
+                if attempt == self.max_attempts:
+                    return ("dead", "handler-failed", repr(exc))
+        raise AssertionError("unreachable")
 
     async def _dead_letter(self, record: Any, reason: str, detail: str) -> None:
         assert self._dlq is not None

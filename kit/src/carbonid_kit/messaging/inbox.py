@@ -28,3 +28,12 @@ async def claim(session: AsyncSession, table: Table, event_id: object, event_typ
     stmt = insert(table).values(event_id=event_id, event_type=event_type).on_conflict_do_nothing()
     result = await session.execute(stmt.returning(table.c.event_id))
     return result.first() is not None
+
+
+async def claim_many(session: AsyncSession, table: Table, events: list[tuple[object, str]]) -> set[object]:
+    """Record many event ids with one statement; returns the ids that were new."""
+    if not events:
+        return set()
+    rows = [{"event_id": event_id, "event_type": event_type} for event_id, event_type in events]
+    stmt = insert(table).values(rows).on_conflict_do_nothing().returning(table.c.event_id)
+    return {row[0] for row in (await session.execute(stmt)).all()}

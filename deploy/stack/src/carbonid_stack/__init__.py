@@ -1,0 +1,1 @@
+"""The embedded CarbonID stack: everything on one machine, no Docker."""

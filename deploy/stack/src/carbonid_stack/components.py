@@ -1,0 +1,92 @@
+"""What the embedded stack runs, in start order, and the environment each process gets."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Ports and places of one embedded deployment; every value has a ``carbonid-stack up`` flag."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    postgres_port: int = 55432
+    kafka_bootstrap: str | None = None  # None: start Tansu; else use this broker (e.g. Apache Kafka)
+    kafka_port: int = 59092
+    kafka_flavour: str = "tansu"
+    gateway_port: int = 8000
+    identity_port: int = 8101
+    resolver_port: int = 8102
+    calculator_port: int = 8103
+    evaluation_port: int = 8104
+    certificates_port: int = 8105
+    analytics_port: int = 8106
+    node_port: int = 8700
+    topic_prefix: str = "carbonid."
+    region_code: str = "100000"
+
+    @property
+    def bootstrap(self) -> str:
+        return self.kafka_bootstrap or f"{self.host}:{self.kafka_port}"
+
+    def url(self, port: int) -> str:
+        return f"http://{self.host}:{port}"
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    module: str  # python -m <module>
+    port_attr: str
+    database: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def port(self, config: StackConfig) -> int:
+        return int(getattr(config, self.port_attr))
+
+    def installed(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+
+SERVICES: tuple[Component, ...] = (
+    Component("identity", "carbonid_identity", "identity_port"),
+    Component("resolver", "carbonid_resolver", "resolver_port"),
+    Component("calculator", "carbonid_calculator", "calculator_port"),
+    Component("evaluation", "carbonid_evaluation", "evaluation_port"),
+    Component("certificates", "carbonid_certificates", "certificates_port"),
+    Component("analytics", "carbonid_analytics", "analytics_port"),
+    Component("gateway", "carbonid_gateway", "gateway_port", database=False),
+)
+IDENTIFIER_NODE = Component("identifier-node", "carbonid_idnode", "node_port", database=False)
+
+
+def service_env(component: Component, config: StackConfig) -> dict[str, str]:
+    """The ``CARBONID_*`` settings of one process: the same names docker-compose.yml sets."""
+    upstreams = {c.name: config.url(c.port(config)) for c in SERVICES if c.name != "gateway"}
+    env = {
+        "CARBONID_SERVICE_NAME": component.name,
+        "CARBONID_ENVIRONMENT": "development",
+        "CARBONID_REGION_CODE": config.region_code,
+        "CARBONID_HTTP_HOST": config.host,
+        "CARBONID_HTTP_PORT": str(component.port(config)),
+        "CARBONID_KAFKA_BOOTSTRAP": config.bootstrap,
+        "CARBONID_KAFKA_FLAVOUR": config.kafka_flavour,
+        "CARBONID_TOPIC_PREFIX": config.topic_prefix,
+        "CARBONID_JWKS_URL": f"{config.url(config.identity_port)}/.well-known/jwks.json",
+        "CARBONID_IDENTITY_URL": config.url(config.identity_port),
+        "CARBONID_PUBLIC_BASE_URL": config.url(config.gateway_port),
+        "CARBONID_UPSTREAMS": json.dumps(upstreams),
+        "CARBONID_NODES": json.dumps([{"prefix": "", "kind": "handle", "base_url": config.url(config.node_port)}]),
+        "CARBONID_NODE_BASE_URL": config.url(config.node_port),
+        "CARBONID_LOG_JSON": "true",
+    }
+    if component.database:
+        env["CARBONID_DATABASE_URL"] = (
+            f"postgresql+asyncpg://postgres@{config.host}:{config.postgres_port}/carbonid_{component.name}"
+        )
+    env.update(component.extra_env)
+    return env
