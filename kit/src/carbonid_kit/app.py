@@ -7,6 +7,7 @@ the database, the relay and the consumers start in the app's lifespan and stop w
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -16,7 +17,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, Table, text
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carbonid_kit.auth import JwksVerifier
@@ -26,10 +26,11 @@ from carbonid_kit.messaging.consumer import EventConsumers
 from carbonid_kit.messaging.inbox import inbox_table
 from carbonid_kit.messaging.outbox import Outbox, OutboxRelay, outbox_table
 from carbonid_kit.metrics import HTTP_LATENCY, HTTP_REQUESTS, metrics_endpoint
-from carbonid_kit.problems import Problem, install_problem_handlers, problem_for_status
+from carbonid_kit.problems import Problem, install_problem_handlers, problem_for_status, problem_response
 from carbonid_kit.settings import ServiceSettings
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 
 class ServiceRuntime:
@@ -120,24 +121,38 @@ class RequestContextMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
+        started_response = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         try:
-            await self.app(scope, counting_receive, send_with_id)
+            await self.app(scope, counting_receive, tracking_send)
+        except Exception:
+            # Answer here rather than in Starlette's outermost error middleware, so that the answer is
+            # problem+json and carries the request id like every other.
+            log.exception("unhandled error", extra={"path": scope.get("path")})
+            if started_response:
+                raise
+            problem = Problem(
+                500,
+                "internal-error",
+                "服务内部错误",
+                "Internal error",
+                "请求未能完成，数据未被修改；请稍后重试",
+                "The request failed and changed nothing; retry later",
+            )
+            await problem_response(Request(scope), problem)(scope, receive, tracking_send)
         finally:
             self._observe(scope, method, status, started)
 
     def _observe(self, scope: Scope, method: str, status: int, started: float) -> None:
-        route = _route_template(scope)
+        # The router records the matched route in the (shared) scope; unmatched paths share one label.
+        route = str(getattr(scope.get("route"), "path", "unmatched"))
         HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
         HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
-
-
-def _route_template(scope: Scope) -> str:
-    app = scope.get("app")
-    for route in getattr(app, "routes", ()):
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
 
 
 def create_service_app(
