@@ -15,5 +15,8 @@ echo "== import-linter"
 "$bin/lint-imports"
 echo "== contracts: generated files fresh, events backward compatible"
 "$bin/carbonid-contracts" check
+echo "== docker-compose.yml loads with compose-go (the loader of docker compose config)"
+(cd deploy/compose-check && POSTGRES_PASSWORD=x CARBONID_SERVICE_TOKEN=x CARBONID_KEY_ENCRYPTION_SECRET=x \
+  CARBONID_SIGNING_KEY_SECRET=x CARBONID_NODES='[]' go run . ../../docker-compose.yml)
 echo "== pytest"
 "$bin/pytest" "$@"
