@@ -64,11 +64,14 @@ def payload(name: str = "湖州示例建材有限公司") -> EnterpriseResolved:
     )
 
 
-async def make_runtime(name: str, url: str, bootstrap: str, prefix: str, md: MetaData) -> ServiceRuntime:
+async def make_runtime(
+    name: str, url: str, bootstrap: str, prefix: str, md: MetaData, flavour: str = "tansu"
+) -> ServiceRuntime:
     settings = ServiceSettings(
         service_name=name,
         database_url=url,
         kafka_bootstrap=bootstrap,
+        kafka_flavour=flavour,  # type: ignore[arg-type]
         topic_prefix=prefix,
         kafka_session_timeout_ms=6000,
         outbox_poll_seconds=0.5,
@@ -81,12 +84,16 @@ async def make_runtime(name: str, url: str, bootstrap: str, prefix: str, md: Met
 
 @pytest.fixture
 async def slice_(
-    new_database: Callable[[str], Awaitable[str]], kafka_bootstrap: str, topic_prefix: str
+    new_database: Callable[[str], Awaitable[str]], kafka_bootstrap: str, kafka_flavour: str, topic_prefix: str
 ) -> AsyncIterator[dict[str, Any]]:
     pmd, enterprises = producer_metadata()
     cmd, seen = consumer_metadata()
-    producer = await make_runtime("producer", await new_database("producer"), kafka_bootstrap, topic_prefix, pmd)
-    consumer = await make_runtime("consumer", await new_database("consumer"), kafka_bootstrap, topic_prefix, cmd)
+    producer = await make_runtime(
+        "producer", await new_database("producer"), kafka_bootstrap, topic_prefix, pmd, kafka_flavour
+    )
+    consumer = await make_runtime(
+        "consumer", await new_database("consumer"), kafka_bootstrap, topic_prefix, cmd, kafka_flavour
+    )
 
     async def apply(session: AsyncSession, event: CloudEvent) -> None:
         data = event.data
