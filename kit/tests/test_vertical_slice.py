@@ -228,6 +228,7 @@ async def test_poison_message_goes_to_dead_letter_and_stream_goes_on(slice_: dic
     await kafka.start()
     try:
         await kafka.send_and_wait(topic, value=b"{not json", key=b"x", headers=[("ce_specversion", b"1.0")])
+        await kafka.send_and_wait(topic, value=b"{}", key=b"y", headers=[("ce_specversion", b"\xff\xfe")])
     finally:
         await kafka.stop()
     refused = payload("拒绝")
@@ -251,13 +252,13 @@ async def test_poison_message_goes_to_dead_letter_and_stream_goes_on(slice_: dic
     try:
         reasons: list[str] = []
         async with __import__("asyncio").timeout(30):
-            while len(reasons) < 2:
+            while len(reasons) < 3:
                 batch = await dlq.getmany(timeout_ms=500)
                 for records in batch.values():
                     reasons += [dict(r.headers)["carbonid_dlq_reason"].decode() for r in records]
     finally:
         await dlq.stop()
-    assert sorted(reasons) == ["invalid-envelope", "rejected"]
+    assert sorted(reasons) == ["invalid-envelope", "invalid-envelope", "rejected"]
     assert refused.enterprise_id not in await seen_counts(consumer, slice_["seen"])
 
 

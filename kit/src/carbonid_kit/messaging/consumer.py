@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -96,6 +97,15 @@ class EventConsumers:
         async def raw_decoder(msg: Any) -> Any:  # the handler reads the raw records itself
             return None
 
+        async def tolerant_parser(records: Any, original: Any) -> Any:
+            # FastStream decodes every header as UTF-8 and would fail the whole batch, forever, on one record
+            # with binary headers. Give it cleaned copies; keep the raw records for our own decoding, which
+            # dead-letters what is not a CarbonID event.
+            batch = records if isinstance(records, tuple) else (records,)
+            message = await original(tuple(dataclasses.replace(r, headers=_utf8_headers(r.headers)) for r in batch))
+            message.raw_message = records
+            return message
+
         subscriber = broker.subscriber(
             *self.topics,
             group_id=f"{s.topic_prefix}{self.group}",
@@ -108,6 +118,7 @@ class EventConsumers:
             heartbeat_interval_ms=max(300, s.kafka_session_timeout_ms // 4),
             max_poll_interval_ms=max(300_000, s.kafka_session_timeout_ms * 3),
             decoder=raw_decoder,
+            parser=tolerant_parser,
         )
 
         async def on_batch(body: Any, message: KafkaMessage) -> None:
@@ -237,3 +248,14 @@ class EventConsumers:
         self.dead_lettered += 1
         EVENTS_CONSUMED.labels(self.settings.service_name, record.topic, "dead-lettered").inc()
         log.error("dead-lettered a record", extra={"reason": reason, "detail": detail[:500], "topic": record.topic})
+
+
+def _utf8_headers(headers: Any) -> tuple[tuple[str, bytes], ...]:
+    out = []
+    for name, value in headers or ():
+        try:
+            (value or b"").decode()
+        except UnicodeDecodeError:
+            continue
+        out.append((name, value))
+    return tuple(out)
