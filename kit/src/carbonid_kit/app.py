@@ -39,8 +39,9 @@ class ServiceRuntime:
     def __init__(self, settings: ServiceSettings, metadata: MetaData) -> None:
         self.settings = settings
         self.metadata = metadata
-        self.outbox_table: Table = metadata.tables.get("outbox_events") or outbox_table(metadata)
-        self.inbox_table: Table = metadata.tables.get("inbox_events") or inbox_table(metadata)
+        existing_outbox, existing_inbox = metadata.tables.get("outbox_events"), metadata.tables.get("inbox_events")
+        self.outbox_table: Table = existing_outbox if existing_outbox is not None else outbox_table(metadata)
+        self.inbox_table: Table = existing_inbox if existing_inbox is not None else inbox_table(metadata)
         self.engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         self.sessions = session_factory(self.engine)
         self.outbox = Outbox(settings, self.outbox_table)

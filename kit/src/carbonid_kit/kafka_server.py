@@ -22,6 +22,7 @@ import concurrent.futures
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -156,8 +157,9 @@ def new_cluster_id() -> str:
 
 
 LOG4J2_XML = """<?xml version="1.0" encoding="UTF-8"?>
-<!-- written by carbonid_kit.kafka_server: the broker logs to one file, never to the console -->
-<Configuration status="warn">
+<!-- written by carbonid_kit.kafka_server: the broker logs to one file, never to the console; no log4j
+     shutdown hook, so that the broker's own shutdown hook can still log its last lines -->
+<Configuration status="warn" shutdownHook="disable">
   <Appenders>
     <File name="file" fileName="{log_file}" append="true">
       <PatternLayout pattern="[%d] %p %m (%c)%n"/>
@@ -421,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the broker to serve")
     args = parser.parse_args(argv)
 
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)  # the readiness probe's retries are expected
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
