@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import MetaData
 
 from carbonid_contracts.topics import EventType
 from carbonid_evaluation import handlers
 from carbonid_evaluation.api import routers
 from carbonid_evaluation.config import EvaluationSettings
-from carbonid_evaluation.db import MIGRATIONS
+from carbonid_evaluation.db import MIGRATIONS, Base
 from carbonid_evaluation.evidence import EvidenceStore
 from carbonid_evaluation.rule_sets import RuleSetCache, install_bundled_rule_sets
 from carbonid_kit.app import ServiceRuntime, create_service_app
@@ -21,10 +20,7 @@ MULTIPART_OVERHEAD_BYTES = 256 * 1024
 
 def create_app(settings: EvaluationSettings | None = None) -> FastAPI:
     settings = settings or EvaluationSettings()
-    # Workaround for the kit: ServiceRuntime tests ``metadata.tables.get("outbox_events") or ...`` and a Table
-    # refuses truth-testing, so it cannot be given a metadata that already holds the outbox and inbox. It gets
-    # a metadata of its own; its outbox/inbox Table objects describe the same tables that ``db`` migrates.
-    runtime = ServiceRuntime(settings, MetaData())
+    runtime = ServiceRuntime(settings, Base.metadata)
     runtime.consumers.on(EventType.EMISSION_CALCULATED, handlers.on_emission_calculated)
     runtime.consumers.on(EventType.BENCHMARK_PUBLISHED, handlers.on_benchmark_published)
     runtime.consumers.on(EventType.ENTERPRISE_RESOLVED, handlers.on_enterprise_resolved)
