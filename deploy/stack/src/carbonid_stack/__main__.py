@@ -40,8 +40,10 @@ class Stack:
         if self.postgres.is_running():
             self.say(f"PostgreSQL already running on port {self.config.postgres_port}; reusing it")
         else:
-            self.say(f"starting PostgreSQL on {self.config.host}:{self.config.postgres_port} "
-                     f"(data: {self.postgres.data_dir})")
+            self.say(
+                f"starting PostgreSQL on {self.config.host}:{self.config.postgres_port} "
+                f"(data: {self.postgres.data_dir})"
+            )
             self.postgres.start()
         if self.config.kafka_bootstrap is None:
             self.tansu = EmbeddedTansu(self.config.kafka_port, log_file=self.logs / "tansu.log")
@@ -59,8 +61,15 @@ class Stack:
     def spawn(self, component: Component) -> None:
         env = {**os.environ, **service_env(component, self.config)}
         if component is IDENTIFIER_NODE:
-            command = [sys.executable, "-m", component.module, "--host", self.config.host,
-                       "--port", str(component.port(self.config))]
+            command = [
+                sys.executable,
+                "-m",
+                component.module,
+                "--host",
+                self.config.host,
+                "--port",
+                str(component.port(self.config)),
+            ]
         else:
             command = [sys.executable, "-c", f"from {component.module}.main import main; main()"]
         log = (self.logs / f"{component.name}.log").open("ab")
@@ -75,8 +84,9 @@ class Stack:
         process = {c.name: p for c, p in self.processes}[component.name]
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"{component.name} exited with {process.returncode}; see "
-                                   f"{self.logs / (component.name + '.log')}")
+                raise RuntimeError(
+                    f"{component.name} exited with {process.returncode}; see {self.logs / (component.name + '.log')}"
+                )
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(url, timeout=2.0).status_code < 500:
                     self.say(f"{component.name} ready")
@@ -119,11 +129,24 @@ def parse_args(argv: list[str] | None) -> tuple[str, StackConfig]:
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("CARBONID_DATA_DIR", ".data")))
     parser.add_argument("--host", default="127.0.0.1")
     defaults = StackConfig(data_dir=Path())
-    for name in ("postgres_port", "kafka_port", "gateway_port", "identity_port", "resolver_port", "calculator_port",
-                 "evaluation_port", "certificates_port", "analytics_port", "node_port"):
+    for name in (
+        "postgres_port",
+        "kafka_port",
+        "gateway_port",
+        "identity_port",
+        "resolver_port",
+        "calculator_port",
+        "evaluation_port",
+        "certificates_port",
+        "analytics_port",
+        "node_port",
+    ):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
-    parser.add_argument("--kafka-bootstrap", default=os.environ.get("CARBONID_KAFKA_BOOTSTRAP"),
-                        help="use this broker instead of starting Tansu")
+    parser.add_argument(
+        "--kafka-bootstrap",
+        default=os.environ.get("CARBONID_KAFKA_BOOTSTRAP"),
+        help="use this broker instead of starting Tansu",
+    )
     parser.add_argument("--kafka-flavour", choices=["tansu", "apache"], default="tansu")
     parser.add_argument("--topic-prefix", default="carbonid.")
     parser.add_argument("--region-code", default="100000")

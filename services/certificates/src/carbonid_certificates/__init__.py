@@ -1,0 +1,1 @@
+"""CarbonID certificates: signed carbon-efficiency certificates, coloured codes, public verification, identifiers."""

@@ -1,0 +1,1 @@
+"""CarbonID resolver: enterprise profiles and energy activity data through identifier resolution."""

@@ -1,0 +1,1 @@
+"""Identifier-node adapters behind one interface: Handle.Net REST and SNMS."""

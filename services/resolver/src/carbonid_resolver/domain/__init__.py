@@ -1,0 +1,1 @@
+"""Pure resolution logic: records, templates, validation, mapping, breaker and cache (no I/O)."""
