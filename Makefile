@@ -1,11 +1,14 @@
 # CarbonID: the two commands are `make up` (run) and `make test` (test).
-.PHONY: install up test lint contracts bench-messaging kafka kafka-jars clean
+.PHONY: install up test web lint contracts bench-messaging kafka kafka-jars clean
 
 install:            ## .venv with the locked packages and every CarbonID distribution (editable)
 	scripts/install.sh
 
-up: install         ## the whole platform on this machine: PostgreSQL, broker, identifier node, services, gateway
+up: install web/dist/index.html  ## the whole platform on this machine: PostgreSQL, broker, identifier node, services, gateway
 	.venv/bin/carbonid-stack up $(ARGS)
+
+web/dist/index.html: web/package.json web/package-lock.json web/index.html web/vite.config.ts $(shell find web/src web/public -type f 2>/dev/null)
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 test: install       ## ruff, mypy --strict, import-linter, contract checks, every test suite
 	scripts/check.sh $(ARGS)
@@ -24,6 +27,9 @@ kafka: install      ## Apache Kafka 4.x (KRaft, from Maven Central jars) on 127.
 
 kafka-jars: install ## fetch the Apache Kafka jars into ~/.cache/carbonid (once; later runs are instant)
 	.venv/bin/python -c "from carbonid_kit.kafka_server import ensure_kafka_jars; print(ensure_kafka_jars())"
+
+web:                ## build the web console into web/dist (the gateway serves it)
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache
