@@ -119,7 +119,7 @@ async def test_tokens_are_verified_offline(client: httpx.AsyncClient, tokens: Te
     r = await client.get("/me", headers=tokens.headers("government", region="330500"))
     assert r.json() == {"role": "government", "region": "330500"}
     assert (await client.get("/me")).status_code == 401
-    expired = tokens.mint("enterprise", ttl=timedelta(seconds=-1))
+    expired = tokens.mint("enterprise", ttl=timedelta(seconds=-60))  # beyond the 30 s clock-skew leeway
     r = await client.get("/me", headers={"Authorization": f"Bearer {expired}"})
     assert (r.status_code, r.json()["type"]) == (401, "urn:carbonid:problem:token-expired")
     forced = tokens.headers("enterprise", must_change_password=True)

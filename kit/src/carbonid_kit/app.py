@@ -171,7 +171,13 @@ def create_service_app(
 ) -> FastAPI:
     """A FastAPI app with health, metrics, problem+json errors, request ids, and the runtime's lifespan."""
     configure_logging(settings.service_name, settings.log_level, json_output=settings.log_json)
-    jwks = JwksVerifier(settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    jwks = JwksVerifier(
+        settings.jwks_url,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        cache_seconds=settings.jwks_cache_seconds,
+        leeway_seconds=settings.jwt_leeway_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

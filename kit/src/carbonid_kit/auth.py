@@ -60,11 +60,14 @@ def unauthenticated(detail_zh: str, detail_en: str) -> Problem:
 class JwksVerifier:
     """Verifies access tokens with keys fetched from a JWKS URL, cached, refreshed on an unknown key id."""
 
-    def __init__(self, jwks_url: str, *, issuer: str, audience: str, cache_seconds: float = 300.0) -> None:
+    def __init__(
+        self, jwks_url: str, *, issuer: str, audience: str, cache_seconds: float = 300.0, leeway_seconds: float = 30.0
+    ) -> None:
         self.jwks_url = jwks_url
         self.issuer = issuer
         self.audience = audience
         self.cache_seconds = cache_seconds
+        self.leeway_seconds = leeway_seconds  # clock skew between identity and this service
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
@@ -79,8 +82,11 @@ class JwksVerifier:
             fresh = time.monotonic() - self._fetched_at < self.cache_seconds
             if fresh and not force:
                 return
-            if force and time.monotonic() - self._fetched_at < 1.0:
-                return  # an unknown kid does not get to hammer identity
+            since = time.monotonic() - self._fetched_at
+            if force and since < 1.0:
+                # An unknown kid may be a key rotated a moment ago: refetch, but at most once a second, so
+                # that tokens with made-up key ids cannot hammer identity.
+                await asyncio.sleep(1.0 - since)
             if self._client is None:
                 self._client = httpx.AsyncClient(timeout=httpx.Timeout(3.0))
             try:
@@ -118,6 +124,7 @@ class JwksVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "iat", "sub"]},
+                leeway=self.leeway_seconds,
             )
         except jwt.ExpiredSignatureError as exc:
             raise Problem(

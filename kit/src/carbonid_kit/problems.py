@@ -159,9 +159,10 @@ _VALIDATION_ZH = {
 def validation_problem(exc: RequestValidationError) -> Problem:
     errors: list[FieldError] = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
-        pointer = "/" + "/".join(loc) if loc else "/"
         kind = str(err.get("type", "value_error"))
+        # For malformed JSON pydantic gives the byte offset as the location: that is not a field.
+        loc = [] if kind == "json_invalid" else [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        pointer = "/" + "/".join(loc) if loc else "/"
         en = str(err.get("msg", "invalid value"))
         zh_msg, en_msg = _VALIDATION_ZH.get(kind, "取值无效"), en
         # Domain validators raise bilingual "English / 中文" messages: show each language its own half.

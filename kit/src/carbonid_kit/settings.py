@@ -64,6 +64,8 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
     jwt_issuer: str = "carbonid-identity"
     jwt_audience: str = "carbonid"
+    jwks_cache_seconds: float = Field(default=300.0, gt=0)
+    jwt_leeway_seconds: float = Field(default=30.0, ge=0, description="allowed clock skew for exp/iat")
     service_token: SecretStr = SecretStr(DEVELOPMENT_SECRET_PREFIX + "service-token")
     public_base_url: str = "http://127.0.0.1:8000"
 

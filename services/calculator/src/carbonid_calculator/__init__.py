@@ -1,0 +1,1 @@
+"""CarbonID calculator service: industry taxonomy, emission-factor library and emission calculations."""

@@ -1,0 +1,57 @@
+"""Service-to-service endpoints (header ``X-Carbonid-Service-Token``); the gateway never routes to them."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Response
+
+from carbonid_identity.accounts import EnterpriseConflictError, RulesBrokenError, bind_enterprise
+from carbonid_identity.api.deps import IdentityDep, JsonBody, rules_problem
+from carbonid_identity.api.schemas import BindingResult, EnterpriseBinding, UserView
+from carbonid_identity.db import User
+from carbonid_kit.auth import require_service
+from carbonid_kit.db import transaction
+from carbonid_kit.problems import conflict, not_found
+
+router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[Depends(require_service)])
+
+
+@router.get("/users/{user_id}", response_model=UserView, summary="An account, for other services")
+async def get_user(user_id: uuid.UUID, identity: IdentityDep) -> UserView:
+    async with transaction(identity.sessions) as session:
+        user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("用户", "User")
+    return UserView.of(user)
+
+
+@router.post(
+    "/users/{user_id}/enterprise",
+    response_model=BindingResult,
+    dependencies=[JsonBody],
+    summary="Bind an enterprise user to its enterprise (at most one; idempotent for the same enterprise)",
+    responses={409: {"description": "bound to another enterprise"}},
+)
+async def bind(user_id: uuid.UUID, body: EnterpriseBinding, identity: IdentityDep, response: Response) -> BindingResult:
+    async with transaction(identity.sessions) as session:
+        user = await session.get(User, user_id, with_for_update=True)
+        if user is None:
+            raise not_found("用户", "User")
+        try:
+            newly = await bind_enterprise(
+                identity,
+                session,
+                user,
+                enterprise_id=body.enterprise_id,
+                identifier_prefix=body.identifier_prefix,
+                region_code=body.region_code,
+            )
+        except EnterpriseConflictError as exc:
+            raise conflict(
+                "enterprise-already-bound", "该用户已绑定其他企业", "The user is already bound to another enterprise"
+            ) from exc
+        except RulesBrokenError as exc:
+            raise rules_problem(exc.violations) from exc
+    response.status_code = 201 if newly else 200
+    return BindingResult(user_id=user_id, enterprise_id=body.enterprise_id, newly_bound=newly)

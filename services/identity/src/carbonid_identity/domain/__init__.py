@@ -1,0 +1,1 @@
+"""Identity's rules: pure functions, no I/O, no framework."""
