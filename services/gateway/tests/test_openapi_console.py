@@ -105,6 +105,6 @@ async def test_placeholder_without_a_built_console() -> None:
     ],
 )
 def test_client_address(peer: str, forwarded: str, trusted: list[str], expected: str) -> None:
-    from carbonid_gateway.addresses import client_address
+    from carbonid_kit.addresses import client_address
 
     assert client_address(peer, forwarded, trusted) == expected

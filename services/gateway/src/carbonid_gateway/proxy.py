@@ -22,9 +22,9 @@ from fastapi import Request, Response
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
-from carbonid_gateway.addresses import client_address
 from carbonid_gateway.config import GatewaySettings
 from carbonid_gateway.ratelimit import TokenBuckets
+from carbonid_kit.addresses import client_address
 from carbonid_kit.auth import PASSWORD_CHANGE_REQUIRED, Caller, JwksVerifier, bearer_token
 from carbonid_kit.logging import request_id_var
 from carbonid_kit.problems import Problem

@@ -12,12 +12,12 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Request
 
-from carbonid_identity.addresses import client_address as forwarded_client
 from carbonid_identity.context import Identity
 from carbonid_identity.db import User
 from carbonid_identity.domain.policy import RuleViolation
 from carbonid_identity.keys import ALGORITHM
 from carbonid_identity.logins import issued_before_revocation
+from carbonid_kit.addresses import client_address as forwarded_client
 from carbonid_kit.auth import PASSWORD_CHANGE_REQUIRED, Caller, bearer_token, caller_from_claims, unauthenticated
 from carbonid_kit.db import transaction
 from carbonid_kit.problems import FieldError, Problem

@@ -1,7 +1,4 @@
-"""Which address a request comes from, when proxies in front of us add ``X-Forwarded-For``.
-
-(The same function lives in the gateway; it belongs in the kit.)
-"""
+"""Which address a request comes from, when trusted proxies in front of a service add ``X-Forwarded-For``."""
 
 from __future__ import annotations
 
