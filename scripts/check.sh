@@ -11,6 +11,10 @@ echo "== ruff"
 echo "== mypy --strict"
 mapfile -t sources < <(ls -d contracts/src kit/src services/*/src deploy/*/src 2>/dev/null)
 "$bin/mypy" --strict "${sources[@]}"
+echo "== test helpers are imported from uniquely named modules, never from conftest"
+if grep -rnE "^\s*(from conftest import|import conftest)" --include='*.py' contracts kit services deploy tests; then
+  echo "import test helpers from a uniquely named module (see docs/ENGINEERING.md)" >&2; exit 1
+fi
 echo "== import-linter"
 "$bin/lint-imports"
 echo "== contracts: generated files fresh, events backward compatible"

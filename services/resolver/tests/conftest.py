@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -26,7 +24,9 @@ from resolver_harness import (
     SNMS_USER,
     FakeClock,
     IdentityStandIn,
+    MakeResolver,
     NodeControl,
+    ResolverUnderTest,
     ServerThread,
 )
 
@@ -69,23 +69,6 @@ def identity() -> Iterator[tuple[IdentityStandIn, str]]:
     server = ServerThread(stand_in.app).start()
     yield stand_in, server.url
     server.stop()
-
-
-@dataclass
-class ResolverUnderTest:
-    app: FastAPI
-    client: httpx.AsyncClient
-    clock: FakeClock
-    tokens: TestTokens
-    settings: ResolverSettings
-    identity: IdentityStandIn
-    node: NodeControl
-
-    def headers(self, role: Any, **kwargs: Any) -> dict[str, str]:
-        return self.tokens.headers(role, **kwargs)
-
-
-MakeResolver = Callable[..., Awaitable[ResolverUnderTest]]
 
 
 @pytest.fixture

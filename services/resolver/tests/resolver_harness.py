@@ -9,7 +9,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,6 +22,8 @@ from fastapi.responses import JSONResponse
 from carbonid_contracts.envelope import CloudEvent
 from carbonid_contracts.events import EventPayload
 from carbonid_contracts.topics import topic_for
+from carbonid_kit.testing_tokens import TestTokens
+from carbonid_resolver.config import ResolverSettings
 
 NODE_ADMIN_SECRET = "resolver-tests-admin-secret"
 SNMS_USER = "carbonid-tests"
@@ -175,3 +178,20 @@ def sse_events(text: str) -> list[tuple[str, dict[str, Any]]]:
         if data:
             out.append((name, json.loads("\n".join(data))))
     return out
+
+
+@dataclass
+class ResolverUnderTest:
+    app: FastAPI
+    client: httpx.AsyncClient
+    clock: FakeClock
+    tokens: TestTokens
+    settings: ResolverSettings
+    identity: IdentityStandIn
+    node: NodeControl
+
+    def headers(self, role: Any, **kwargs: Any) -> dict[str, str]:
+        return self.tokens.headers(role, **kwargs)
+
+
+MakeResolver = Callable[..., Awaitable[ResolverUnderTest]]

@@ -7,8 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import MakeResolver, ResolverUnderTest
-from resolver_harness import NodeControl, read_events, sse_events
+from resolver_harness import MakeResolver, NodeControl, ResolverUnderTest, read_events, sse_events
 
 from carbonid_contracts.codes.period import Period
 from carbonid_contracts.events import ActivityResolved

@@ -6,8 +6,7 @@ import asyncio
 import uuid
 
 import pytest
-from conftest import MakeResolver, ResolverUnderTest
-from resolver_harness import SNMS_SECRET, SNMS_USER, NodeControl, read_events
+from resolver_harness import SNMS_SECRET, SNMS_USER, MakeResolver, NodeControl, ResolverUnderTest, read_events
 from sqlalchemy import func, select
 
 from carbonid_contracts.events import EnterpriseResolved

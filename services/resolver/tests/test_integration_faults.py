@@ -6,8 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import MakeResolver
-from resolver_harness import read_events
+from resolver_harness import MakeResolver, read_events
 
 from carbonid_contracts.events import ActivityResolved
 

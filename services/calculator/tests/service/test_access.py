@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Harness
+from calculator_harness import Harness
 
 pytestmark = pytest.mark.integration
 

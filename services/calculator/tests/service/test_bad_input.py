@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import EVIDENCE_LIMIT, Harness
+from calculator_harness import EVIDENCE_LIMIT, Harness
 
 pytestmark = pytest.mark.integration
 
@@ -139,7 +139,7 @@ async def test_bad_reductions_refused(harness: Harness, reductions: dict[str, An
 
 async def test_compute_rejection_lists_every_error_per_field(harness: Harness) -> None:
     """Resolved data is attached as published; compute then refuses it with per-field errors."""
-    from conftest import activity_event
+    from calculator_harness import activity_event
 
     from carbonid_contracts.events import ActivityLine
 

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from conftest import Harness, activity_event, pdf_text
+from calculator_harness import Harness, activity_event, pdf_text
 from sqlalchemy import select
 
 from carbonid_calculator.db import outbox

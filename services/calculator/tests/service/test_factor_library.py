@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Harness
+from calculator_harness import Harness
 
 from carbonid_calculator.data import factor_table_texts
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Harness, activity_event, enterprise_event
+from calculator_harness import Harness, activity_event, enterprise_event
 from sqlalchemy import func, select
 
 from carbonid_calculator.db import EnterpriseView, EvidenceFile, ResolvedActivity

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from conftest import activity_event, enterprise_event, pdf_text
+from calculator_harness import activity_event, enterprise_event, pdf_text
 from sqlalchemy import func, select
 
 from carbonid_calculator.config import CalculatorSettings
