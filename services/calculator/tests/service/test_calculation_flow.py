@@ -174,6 +174,31 @@ async def test_latest_resolution_of_the_period_is_attached(harness: Harness) -> 
     assert [line["source_code"] for line in attached.json()["lines"]] == ["fuel.diesel"]
 
 
+async def test_resolved_steam_enthalpy_becomes_the_steam_lines_parameter(harness: Harness) -> None:
+    """The node publishes the enthalpy as an item of its own; it must land on the steam line (DOMAIN §1)."""
+    from carbonid_contracts.events import ActivityLine
+
+    enterprise_id = await harness.enterprise()
+    await harness.apply(
+        activity_event(
+            enterprise_id,
+            lines=[
+                ActivityLine(source_code="steam.purchased", item_name="外购蒸汽", quantity="1000", unit="t"),
+                ActivityLine(source_code="steam.enthalpy", item_name="蒸汽焓值", quantity="2777", unit="kJ/kg"),
+            ],
+        )
+    )
+    cid = (await harness.draft(enterprise_id))["id"]
+    headers = harness.as_enterprise(enterprise_id)
+    attached = (await harness.client.post(f"/calculations/{cid}/resolved-activity", headers=headers)).json()
+    assert [(x["source_code"], x["steam_enthalpy_kj_per_kg"]) for x in attached["lines"]] == [
+        ("steam.purchased", "2777")
+    ]
+    computed = await harness.client.post(f"/calculations/{cid}/compute", headers=headers)
+    assert computed.status_code == 200, computed.text
+    assert computed.json()["result"]["summary"]["total_emissions_tco2"] == "305.47"  # DOMAIN §1: 2,777 GJ x 0.11
+
+
 async def test_report_html_and_pdf(harness: Harness) -> None:
     enterprise_id = await harness.enterprise(name="德清绿色陶瓷有限公司")
     headers = harness.as_enterprise(enterprise_id)

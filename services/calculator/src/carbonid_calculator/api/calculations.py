@@ -43,6 +43,9 @@ from carbonid_kit.auth import Caller, CurrentCaller
 from carbonid_kit.db import transaction
 from carbonid_kit.problems import Problem, conflict, forbidden, invalid, not_found
 
+# The resolver maps the node's steam-enthalpy item (kJ/kg) to this code.
+STEAM_ENTHALPY = "steam.enthalpy"
+
 router = APIRouter(tags=["calculations"])
 
 EMPTY_REDUCTIONS: dict[str, Any] = {
@@ -354,7 +357,13 @@ async def attach_resolved_activity(
                 CalculationLine.calculation_id == calc.id, CalculationLine.origin == "resolved"
             )
         )
-        for line in _merge_resolved(activity.lines):
+        resolved = _merge_resolved(activity.lines)
+        # The node publishes the steam's enthalpy as an item of its own; it is a parameter of the steam line.
+        enthalpy = next((Decimal(x["quantity"]) for x in resolved if x["source_code"] == STEAM_ENTHALPY), None)
+        for line in resolved:
+            if line["source_code"] == STEAM_ENTHALPY:
+                continue
+            is_steam_in_tonnes = line["source_code"] == "steam.purchased" and line["unit"] == "t"
             session.add(
                 CalculationLine(
                     id=uuid.uuid4(),
@@ -366,6 +375,7 @@ async def attach_resolved_activity(
                     quantity=Decimal(line["quantity"]),
                     unit=line["unit"],
                     handle=line.get("handle"),
+                    steam_enthalpy_kj_per_kg=enthalpy if is_steam_in_tonnes else None,
                 )
             )
         await session.flush()
