@@ -1,5 +1,5 @@
 # CarbonID: the two commands are `make up` (run) and `make test` (test).
-.PHONY: install up test web lint contracts bench-messaging kafka kafka-jars clean
+.PHONY: install up test web demo lint contracts bench-messaging kafka kafka-jars clean
 
 install:            ## .venv with the locked packages and every CarbonID distribution (editable)
 	scripts/install.sh
@@ -27,6 +27,9 @@ kafka: install      ## Apache Kafka 4.x (KRaft, from Maven Central jars) on 127.
 
 kafka-jars: install ## fetch the Apache Kafka jars into ~/.cache/carbonid (once; later runs are instant)
 	.venv/bin/python -c "from carbonid_kit.kafka_server import ensure_kafka_jars; print(ensure_kafka_jars())"
+
+demo: install       ## load the demo enterprises through a running platform's gateway (idempotent)
+	.venv/bin/carbonid-demo load --gateway $(or $(GATEWAY),http://127.0.0.1:8000) $(ARGS)
 
 web:                ## build the web console into web/dist (the gateway serves it)
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build

@@ -137,6 +137,9 @@ def test_regions() -> None:
     assert not region_within("330500", "330600")
     assert not region_within("320000", "330502")
     assert region_within("330502", "330502")
+    assert region_within("100000", "330502")
+    assert region_within("100000", "110101")
+    assert not region_within("110000", "100000")
 
 
 @given(st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17))

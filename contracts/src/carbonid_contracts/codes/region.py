@@ -8,6 +8,9 @@ RegionCode = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{5}$")]
 
 RegionLevel = Literal["province", "city", "county"]
 
+# Not a GB/T 2260 code: the scope of national deployments and national benchmark sets, containing every region.
+NATIONAL_SCOPE = "100000"
+
 
 def region_level(code: str) -> RegionLevel:
     """The level a code names: ``330000`` a province, ``330500`` a city, ``330502`` a county."""
@@ -24,8 +27,8 @@ def region_prefix(code: str) -> str:
 
 
 def region_within(scope: str, code: str) -> bool:
-    """Whether ``code`` lies inside the region ``scope`` (a region lies inside itself)."""
-    return code.startswith(region_prefix(scope))
+    """Whether ``code`` lies inside the region ``scope`` (a region lies inside itself; all inside national)."""
+    return scope == NATIONAL_SCOPE or code.startswith(region_prefix(scope))
 
 
 def province_of(code: str) -> str:

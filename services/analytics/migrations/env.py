@@ -1,0 +1,4 @@
+from carbonid_analytics.db import Base
+from carbonid_kit.migrations import run_env
+
+run_env(Base.metadata)

@@ -1,0 +1,1 @@
+"""CarbonID analytics: projections of the platform events, dashboards, benchmarks and regulator webhooks."""

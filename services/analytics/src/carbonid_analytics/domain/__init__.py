@@ -1,0 +1,1 @@
+"""Pure analytics rules: dimensions of a fact, ratios and changes, rankings, benchmarks, webhook signatures."""
