@@ -175,9 +175,14 @@ class BenchmarkEntry(BaseModel):
     industry_code: IndustryCode
     region_scope: RegionCode = Field(description="the region the benchmark covers (province, city or county)")
     year: int = Field(ge=1900, le=2999)
-    intensity_tco2_per_10k_cny: DecimalStr = Field(description="ratio of sums: total CO2 / total added value")
+    intensity_tco2_per_10k_cny: DecimalStr = Field(
+        description="ratio of sums: Σ intensity emissions / Σ added value (DOMAIN §2)"
+    )
     sample_size: int = Field(ge=1)
-    total_emissions_tco2: DecimalStr
+    total_emissions_tco2: DecimalStr = Field(
+        description="Σ of the enterprises' intensity emissions (L × added value: energy CO2 − own zero-carbon "
+        "generation − sinks), the numerator of the ratio"
+    )
     total_added_value_10k_cny: DecimalStr
     method: str = "ratio-of-sums"
 

@@ -148,7 +148,7 @@ def streamer_app(control: StreamerControl) -> FastAPI:
 
     @router.get("/slow")
     async def slow() -> dict[str, str]:
-        await asyncio.sleep(5)
+        await asyncio.sleep(30)  # silent for longer than the read timeout
         return {"status": "late"}
 
     @router.get("/echo")
@@ -255,7 +255,8 @@ async def start_platform(database_url: str, *, with_streamer: bool = True, **gat
             "log_json": False,
             "jwks_url": jwks_url,
             "upstreams": upstreams,
-            "read_timeout_seconds": 1.5,
+            # Long enough for identity under a loaded CI machine; /slow stays silent for longer still.
+            "read_timeout_seconds": 8.0,
             "connect_timeout_seconds": 1.0,
             "rate_per_address": 10_000.0,
             "burst_per_address": 10_000,

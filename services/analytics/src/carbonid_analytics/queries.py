@@ -309,7 +309,10 @@ async def annual_period_figures(session: AsyncSession, scope: str, year: int) ->
         t.c.period_code,
         t.c.period_kind,
         t.c.period_start,
-        t.c.total_emissions_tco2,
+        # The emissions that count for carbon intensity (DOMAIN §2: energy CO2 − own zero-carbon generation −
+        # sinks), recovered from the calculation's L: the benchmark divides the same numerator as the
+        # enterprise's L, or K = L ÷ L_industry would compare unlike things (process CO2 is not in L).
+        (t.c.intensity_tco2_per_10k_cny * t.c.added_value_10k_cny).label("intensity_emissions_tco2"),
         t.c.added_value_10k_cny,
     ).where(*conds, t.c.period_year == year)
     return list((await session.execute(stmt)).all())

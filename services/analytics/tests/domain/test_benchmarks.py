@@ -24,7 +24,7 @@ def test_annual_calculation_wins_over_finer_periods() -> None:
     e = uuid.uuid4()
     rows = [fig(e, "2024", "100", "50"), *(fig(e, f"2024Q{q}", "1", "1") for q in range(1, 5))]
     (only,) = annual_figures(rows)
-    assert (only.total_emissions_tco2, only.added_value_10k_cny, only.basis) == (Decimal(100), Decimal(50), "year")
+    assert (only.intensity_emissions_tco2, only.added_value_10k_cny, only.basis) == (Decimal(100), Decimal(50), "year")
 
 
 def test_quarters_covering_the_year_are_summed_and_partial_years_left_out() -> None:
@@ -33,7 +33,11 @@ def test_quarters_covering_the_year_are_summed_and_partial_years_left_out() -> N
     rows += [fig(partial, f"2024-{m:02d}", "1", "1") for m in range(1, 12)]  # 11 months only
     (only,) = annual_figures(rows)
     assert only.enterprise_id == full
-    assert (only.total_emissions_tco2, only.added_value_10k_cny, only.basis) == (Decimal(40), Decimal(20), "quarter")
+    assert (only.intensity_emissions_tco2, only.added_value_10k_cny, only.basis) == (
+        Decimal(40),
+        Decimal(20),
+        "quarter",
+    )
     assert only.industry_code == "3012"  # the industry of the latest period
 
 

@@ -216,7 +216,11 @@ async def test_benchmark_preview_matches_ratio_of_sums(loaded: Any) -> None:
             av = sum((c.added_value_10k_cny for c in chosen), Decimal(0))
             if av > 0:
                 latest = max(chosen, key=lambda c: Period.parse(c.period).start)
-                figures[ent] = (latest.industry_code, sum((c.total_emissions_tco2 for c in chosen), Decimal(0)), av)
+                figures[ent] = (
+                    latest.industry_code,
+                    sum((c.intensity_tco2_per_10k_cny * c.added_value_10k_cny for c in chosen), Decimal(0)),
+                    av,
+                )
         want: dict[str, tuple[int, Decimal, Decimal]] = {}
         for industry, total, av in figures.values():
             for level in ("section", "division", "group", "class"):

@@ -249,13 +249,17 @@ def test_intensity_never_negative_when_sinks_exceed_emissions() -> None:
     assert result.grade == 1
 
 
-def test_reported_intensity_is_cross_checked() -> None:
-    same = evaluate(evaluation_input(figures("10000", "5000", reported_intensity="2.0000")), RULE_SET, [benchmark("3")])
-    assert same.warnings == ()
-    off = evaluate(evaluation_input(figures("10000", "5000", reported_intensity="2.1")), RULE_SET, [benchmark("3")])
-    assert len(off.warnings) == 1
-    assert "2.1" in off.warnings[0].en
-    assert off.intensity == Decimal("2.0000")
+def test_the_calculations_intensity_is_the_one_graded() -> None:
+    """L comes from the confirmed calculation (energy CO2 only, DOMAIN §2), not from gross emissions here."""
+    # gross 10000 t over 5000: 2.0 from gross; the calculation states 1.5 (its process CO2 is not in L)
+    stated = evaluate(evaluation_input(figures("10000", "5000", reported_intensity="1.5")), RULE_SET, [benchmark("3")])
+    assert stated.intensity == Decimal("1.5000")
+    assert stated.efficiency_value_k == Decimal("0.5000")
+    assert stated.grade == 1
+    assert stated.warnings == ()
+    # without a stated L (an old input document) it is recomputed from the parts
+    legacy = evaluate(evaluation_input(figures("10000", "5000")), RULE_SET, [benchmark("3")])
+    assert legacy.intensity == Decimal("2.0000")
 
 
 def test_recomputation_gives_an_equal_result_and_hash() -> None:

@@ -73,7 +73,10 @@ def calculation(
         added_value_10k_cny=Decimal(added_value),
         total_emissions_tco2=Decimal(gross),
         net_emissions_tco2=Decimal(gross),
-        intensity_tco2_per_10k_cny=Decimal(gross) / Decimal(added_value),
+        # L as the calculator states it (DOMAIN §2; all combustion here, no process CO2), with the 2023
+        # national grid factor the evaluation also assumes: (gross − own renewable × 0.5306 − sinks) ÷ added value
+        intensity_tco2_per_10k_cny=(Decimal(gross) - Decimal(own) * Decimal("0.5306") - Decimal(sinks))
+        / Decimal(added_value),
         energy_tce=Decimal("4000"),
         by_scope={"scope1": Decimal(gross)},
         by_category={"combustion": Decimal(gross)},

@@ -53,7 +53,7 @@ def entry_document(b: IndustryBenchmark) -> dict[str, Any]:
         "industry_level": b.level,
         "intensity_tco2_per_10k_cny": dec(b.intensity_tco2_per_10k_cny),
         "sample_size": b.sample_size,
-        "total_emissions_tco2": dec(b.total_emissions_tco2),
+        "total_emissions_tco2": dec(b.intensity_emissions_tco2),
         "total_added_value_10k_cny": dec(b.total_added_value_10k_cny),
         "meets_minimum_sample": b.meets_minimum_sample,
         "method": METHOD,
@@ -188,7 +188,7 @@ async def publish(request: Request, caller: CurrentCaller, body: PublishRequest)
                 "year": body.year,
                 "intensity_tco2_per_10k_cny": b.intensity_tco2_per_10k_cny,
                 "sample_size": b.sample_size,
-                "total_emissions_tco2": b.total_emissions_tco2,
+                "total_emissions_tco2": b.intensity_emissions_tco2,
                 "total_added_value_10k_cny": b.total_added_value_10k_cny,
                 "method": METHOD,
             }

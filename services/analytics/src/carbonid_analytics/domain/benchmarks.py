@@ -36,7 +36,7 @@ class PeriodFigure:
     period_code: str
     period_kind: str
     period_start: date
-    total_emissions_tco2: Decimal
+    intensity_emissions_tco2: Decimal
     added_value_10k_cny: Decimal
 
 
@@ -44,7 +44,7 @@ class PeriodFigure:
 class AnnualFigure:
     enterprise_id: uuid.UUID
     industry_code: str
-    total_emissions_tco2: Decimal
+    intensity_emissions_tco2: Decimal
     added_value_10k_cny: Decimal
     basis: str
     """The period kind the figure comes from: year, half, quarter or month."""
@@ -74,7 +74,7 @@ def annual_figures(figures: Iterable[PeriodFigure]) -> list[AnnualFigure]:
         annual_figure = AnnualFigure(
             enterprise_id=enterprise_id,
             industry_code=latest.industry_code,
-            total_emissions_tco2=sum((r.total_emissions_tco2 for r in chosen), ZERO),
+            intensity_emissions_tco2=sum((r.intensity_emissions_tco2 for r in chosen), ZERO),
             added_value_10k_cny=sum((r.added_value_10k_cny for r in chosen), ZERO),
             basis=basis,
         )
@@ -88,7 +88,7 @@ class IndustryBenchmark:
     industry_code: str
     level: str
     sample_size: int
-    total_emissions_tco2: Decimal
+    intensity_emissions_tco2: Decimal
     total_added_value_10k_cny: Decimal
     intensity_tco2_per_10k_cny: Decimal
     meets_minimum_sample: bool
@@ -97,7 +97,11 @@ class IndustryBenchmark:
 def industry_benchmarks(
     figures: Iterable[AnnualFigure], *, levels: Sequence[str], min_sample: int, places: int
 ) -> list[IndustryBenchmark]:
-    """L_industry = Σ emissions ÷ Σ added value for every industry code at the given levels, by code."""
+    """L_industry = Σ intensity emissions ÷ Σ added value for every industry code at the given levels, by code.
+
+    Intensity emissions are each enterprise's L × added value: the numerator of its own L (DOMAIN §2), so that
+    K = L ÷ L_industry compares like with like.
+    """
     sums: dict[tuple[str, str], list[Decimal]] = {}
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for figure in figures:
@@ -111,7 +115,7 @@ def industry_benchmarks(
             if code is None or level not in levels:
                 continue
             acc = sums.setdefault((level, code), [ZERO, ZERO])
-            acc[0] += figure.total_emissions_tco2
+            acc[0] += figure.intensity_emissions_tco2
             acc[1] += figure.added_value_10k_cny
             counts[(level, code)] += 1
     out: list[IndustryBenchmark] = []

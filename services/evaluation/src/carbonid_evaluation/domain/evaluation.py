@@ -329,7 +329,13 @@ def evaluate(inputs: EvaluationInput, rule_set: RuleSet, benchmarks: Iterable[Be
     neutralisation, net, rate = neutral.neutralisation_tco2, neutral.net_emissions_tco2, neutral.rate
     with localcontext(ARITHMETIC):
         avoided = red.own_renewable_mwh * factor
-        numerator = max(ZERO, gross - avoided - red.sinks_tco2)
+        if fig.reported_intensity is not None:
+            # L is defined where the emissions are accounted: the calculator (DOMAIN §2: energy CO2 − own
+            # zero-carbon generation − sinks, process CO2 excluded). The evaluation takes the confirmed L;
+            # recomputing it from gross emissions here would count process CO2 the calculator leaves out.
+            numerator = fig.reported_intensity * fig.added_value_10k_cny
+        else:  # an input document from before the calculation's L was carried
+            numerator = max(ZERO, gross - avoided - red.sinks_tco2)
         intensity = numerator / fig.added_value_10k_cny
         k_value = numerator / (fig.added_value_10k_cny * bench.intensity)
 
@@ -369,8 +375,11 @@ def evaluate(inputs: EvaluationInput, rule_set: RuleSet, benchmarks: Iterable[Be
     )
     step(
         "intensity",
-        "L = max(0, gross − own_renewable × EF_grid − sinks) ÷ added_value",
+        "L = (energy CO2 − own_renewable × EF_grid − sinks) ÷ added_value, as the confirmed calculation states it"
+        if fig.reported_intensity is not None
+        else "L = max(0, gross − own_renewable × EF_grid − sinks) ÷ added_value",
         {
+            "calculation_intensity": fig.reported_intensity if fig.reported_intensity is not None else "",
             "gross_tco2": gross,
             "own_renewable_avoided_tco2": half_up(avoided),
             "sinks_tco2": red.sinks_tco2,
@@ -429,15 +438,6 @@ def evaluate(inputs: EvaluationInput, rule_set: RuleSet, benchmarks: Iterable[Be
     )
 
     warnings: list[Label] = []
-    if fig.reported_intensity is not None and abs(fig.reported_intensity - intensity) > _quantum(
-        rounding.intensity_places
-    ):
-        warnings.append(
-            Label(
-                f"计算服务报告的碳强度 {_text(fig.reported_intensity)} 与重新计算值 {_text(shown_intensity)} 不一致",
-                f"reported intensity {_text(fig.reported_intensity)} differs from recomputed {_text(shown_intensity)}",
-            )
-        )
     if gross == 0:
         warnings.append(Label("总排放量为零，碳中和率记为 0", "gross emissions are zero: the rate is reported as 0"))
     if selection.set_aside_small:
