@@ -26,3 +26,11 @@ echo "== web console: clean install, type-check and build, unit tests"
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm test)
 echo "== pytest"
 "$bin/pytest" "$@"
+echo "== web console: browser journeys in headless Chromium against the whole platform"
+if [ -x /usr/bin/chromium ]; then
+  CARBONID_E2E_SKIP_BUILD=1 web/e2e/run-against-stack.sh
+elif [ "${CI:-}" = "true" ]; then
+  echo "no /usr/bin/chromium in CI" >&2; exit 1
+else
+  echo "skipped: no /usr/bin/chromium here (apt-get install chromium fonts-noto-cjk)"
+fi

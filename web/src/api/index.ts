@@ -18,11 +18,16 @@ export function setApiHandlers(h: typeof handlers): void {
   Object.assign(handlers, h)
 }
 
-/** Lists come as arrays or as pages ({items, total}); read both. */
+/**
+ * Lists come as arrays (evaluation `/rule-sets`, identity `/admin/users`) or as objects holding the array:
+ * `{items, total, limit, offset}` pages (calculator, evaluation, resolver, certificates, analytics), `{periods}`
+ * (evaluation `/periods`), `{entries}` (analytics benchmarks), `{sources}` (calculator industry sources),
+ * `{questions}` (evaluation questionnaire), `{series}` (analytics trends).
+ */
 export function asList<T = any>(body: unknown): T[] {
   if (Array.isArray(body)) return body as T[]
   if (body && typeof body === 'object') {
-    for (const key of ['items', 'results', 'data', 'calculations', 'evaluations', 'certificates', 'subscriptions', 'mappings', 'templates', 'sets', 'nodes']) {
+    for (const key of ['items', 'periods', 'entries', 'sources', 'questions', 'series', 'steps', 'log']) {
       const v = (body as Record<string, unknown>)[key]
       if (Array.isArray(v)) return v as T[]
     }

@@ -14,6 +14,7 @@ export default {
     nextStep: '下一步：碳排放计算', notFoundTitle: '不是标识解析企业', nodeDown: '标识解析节点暂不可用，请稍后重试', bound: '已绑定企业',
   },
   emissions: {
+    item: '数据项', handlesOfPeriod: '按月记录汇总', evidenceKinds: { ccer: 'CCER', green_certificates: '绿证', own_renewable: '自发自用可再生能源', sinks: '碳汇', other: '其他' }, net2: '净排放（tCO₂）',
     list: '碳排放计算列表', newCalc: '新建计算', period: '计算周期', subIndustry: '细分行业', addedValue: '工业增加值（万元）', total: '碳排放总量（tCO₂）', net: '净排放（tCO₂）', intensity: '碳强度（tCO₂/万元）', neutralRate: '碳中和率', status: '状态', createdAt: '计算时间', view: '查看', needEnterprise: '请先在首页获取企业基本信息',
     statuses: { draft: '草稿', computed: '已计算', confirmed: '已确认', superseded: '已作废', discarded: '已作废' },
     steps: { basic: '基本信息', activity: '活动数据', reductions: '减排量', compute: '计算结果' },
@@ -38,11 +39,11 @@ export default {
     map: '碳排放地图', drill: '点击地区下钻', up: '返回上级', national: '全国', rankings: '碳排放排名', byRegion: '地区', byIndustry: '行业', byEnterprise: '企业', energyStructure: '不同能源碳排放占比', trend: '碳排放趋势', intensityTrend: '碳强度趋势', grades: '碳效等级分布', levels: '碳排放水平分布', typical: '典型案例', noBoundary: '该级别没有离线边界数据，以排名柱状图显示下级地区', carriers: { coal: '煤', oil: '油', gas: '天然气', electricity: '电力', heat: '热力', other: '其他', process: '工业过程', biomass: '生物质' }, unitT: 'tCO₂', unitI: 'tCO₂/万元',
   },
   enterprises: { title: '企业碳效数据', search: '企业名称 / 信用代码 / 标识前缀', total: '共 {n} 家', certificate: '当前碳效码', noCert: '暂无有效碳效码', calculations: '碳排放计算' },
-  metadata: { title: '元数据模板管理', mappings: '数据项与排放源映射', templates: '标识节点元数据模板', nodes: '标识解析节点', industryCode: '行业代码', itemCode: '数据项', sourceCode: '排放源', notSource: '（非排放源）', unit: '单位', aggregation: '汇总方式', weightItem: '权重数据项', note: '备注', updatedBy: '修改人', add: '新增映射', editTitle: '编辑映射', sum: '求和', weighted: '加权平均', handle: '模板标识', version: '版本', items: '数据项', circuit: '熔断状态' },
-  benchmarks: { title: '行业基准发布', year: '年份', scope: '地区范围', preview: '预览', publish: '发布基准', published: '已发布的基准', includeSmall: '包含样本不足的行业', sample: '样本数', meetsMin: '满足最小样本', version: '版本', publishedAt: '发布时间', entries: '条目', confirmPublish: '发布后评价将使用该基准，确定发布吗？' },
+  metadata: { adapter: '适配器', title: '元数据模板管理', mappings: '数据项与排放源映射', templates: '标识节点元数据模板', nodes: '标识解析节点', industryCode: '行业代码', itemCode: '数据项', sourceCode: '排放源', notSource: '（非排放源）', unit: '单位', aggregation: '汇总方式', weightItem: '权重数据项', note: '备注', updatedBy: '修改人', add: '新增映射', editTitle: '编辑映射', sum: '求和', weighted: '加权平均', handle: '模板标识', version: '版本', items: '数据项', circuit: '熔断状态' },
+  benchmarks: { level: '行业层级', minSample: '最小样本量 {n} 家企业', title: '行业基准发布', year: '年份', scope: '地区范围', preview: '预览', publish: '发布基准', published: '已发布的基准', includeSmall: '包含样本不足的行业', sample: '样本数', meetsMin: '满足最小样本', version: '版本', publishedAt: '发布时间', entries: '条目', confirmPublish: '发布后评价将使用该基准，确定发布吗？' },
   subscriptions: { title: '事件订阅（Webhook）', url: '接收地址', events: '事件类型', scope: '地区范围', description: '说明', active: '启用', secret: '签名密钥（仅显示一次，请妥善保存）', deliveries: '投递记录', redeliver: '重新投递', attempts: '尝试次数' },
-  ops: { ruleSets: '评价规则集', factorSets: '排放因子库', version: '版本', effectiveFrom: '生效日期', source: '来源', gradeBands: '等级划分', notAvailable: '该接口尚未提供', accounts: '账号管理', createAccount: '新建内置账号', disabled: '停用', scope: '管辖地区' },
-  cert: { title: '企业碳效评价证书', enterprise: '企业名称', uscc: '统一社会信用代码', period: '评价周期', grade: '碳效等级', level: '碳排放水平', intensity: '碳强度（tCO₂/万元）', k: '碳效值', rate: '碳中和率', issuedOn: '签发日期', validUntil: '有效期至', code: '证书编号', signature: '签名验证', sigValid: '签名有效，证书内容未被篡改', sigInvalid: '签名验证失败', revoked: '该证书已撤销', superseded: '该证书已被新的评价结果替代', toNew: '查看新证书', expired: '该证书已过期', valid: '有效', notFound: '未找到该证书', region: '地区', industry: '行业', ruleSet: '评价规则', hash: '内容摘要' },
+  ops: { title: '名称', active: '启用', bundled: '内置', publishedAt: '发布时间', default: '默认', ruleSets: '评价规则集', factorSets: '排放因子库', version: '版本', effectiveFrom: '生效日期', source: '来源', gradeBands: '等级划分', notAvailable: '该接口尚未提供', accounts: '账号管理', createAccount: '新建内置账号', disabled: '停用', scope: '管辖地区' },
+  cert: { title: '企业碳效评价证书', total: '碳排放总量', enterprise: '企业名称', uscc: '统一社会信用代码', period: '评价周期', grade: '碳效等级', level: '碳排放水平', intensity: '碳强度（tCO₂/万元）', k: '碳效值', rate: '碳中和率', issuedOn: '签发日期', validUntil: '有效期至', code: '证书编号', signature: '签名验证', sigValid: '签名有效，证书内容未被篡改', sigInvalid: '签名验证失败', revoked: '该证书已撤销', superseded: '该证书已被新的评价结果替代', toNew: '查看新证书', expired: '该证书已过期', valid: '有效', notFound: '未找到该证书', region: '地区', industry: '行业', ruleSet: '评价规则', hash: '内容摘要' },
   problem: { fix: '请修正标出的字段', network: '网络连接失败' },
   notFound: { title: '页面不存在', home: '回到首页' },
 }
