@@ -152,8 +152,14 @@ def ensure_kafka_jars(cache_dir: Path | None = None) -> Path:
 
 
 def new_cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as ``StorageTool random-uuid``)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as ``StorageTool random-uuid``).
+
+    Like Kafka's own generator it never starts with ``-``, which the storage tool would read as an option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 LOG4J2_XML = """<?xml version="1.0" encoding="UTF-8"?>

@@ -43,6 +43,23 @@ log = logging.getLogger(__name__)
 
 EventHandler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, OSError, TimeoutError)
+# SQLSTATE classes that say "the server or the connection", never "this event": connection exception (08),
+# transaction rollback (40: serialization failure, deadlock), insufficient resources (53), operator
+# intervention (57: admin shutdown, crash shutdown, cannot connect now), system error (58). asyncpg raises them
+# as PostgresError subclasses, which SQLAlchemy's asyncpg dialect maps to a plain DBAPIError, not OperationalError.
+TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures of the infrastructure (retry without limit), False for failures of the event."""
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return isinstance(sqlstate, str) and sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES
+    return False
 
 
 class PermanentError(Exception):
@@ -162,7 +179,9 @@ class EventConsumers:
             try:
                 outcomes = await self._apply_batch(decoded)
                 break
-            except TRANSIENT_ERRORS as exc:
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
                 if self._stopping:
                     raise
                 log.warning("transient failure applying a batch; retrying", extra={"error": repr(exc)})
@@ -201,9 +220,9 @@ class EventConsumers:
                     else:
                         outcomes.append(("duplicate", "", ""))
             return outcomes
-        except TRANSIENT_ERRORS:
-            raise
-        except Exception:
+        except Exception as exc:
+            if is_transient(exc):
+                raise
             log.info("a batch failed as a whole; applying it event by event")
         async with transaction(self.sessions) as session:
             return [await self._apply_one(session, event) for _, event in decoded]
@@ -224,6 +243,8 @@ class EventConsumers:
             except TRANSIENT_ERRORS:
                 raise
             except DBAPIError as exc:
+                if is_transient(exc):
+                    raise
                 if attempt == self.max_attempts:
                     return ("dead", "database-rejected", str(exc.orig))
             except Exception as exc:

@@ -74,7 +74,11 @@ def new_client(settings: GatewaySettings) -> httpx.AsyncClient:
             write=settings.write_timeout_seconds,
             pool=settings.pool_timeout_seconds,
         ),
-        limits=httpx.Limits(max_connections=settings.max_connections, max_keepalive_connections=100),
+        # Idle connections expire before uvicorn's 5 s keep-alive closes them upstream, so the gateway never
+        # reuses a connection the service has just closed (a 502 under load).
+        limits=httpx.Limits(
+            max_connections=settings.max_connections, max_keepalive_connections=100, keepalive_expiry=2.0
+        ),
         follow_redirects=False,
         trust_env=False,
     )
