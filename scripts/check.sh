@@ -15,6 +15,10 @@ echo "== test helpers are imported from uniquely named modules, never from conft
 if grep -rnE "^\s*(from conftest import|import conftest)" --include='*.py' contracts kit services deploy tests; then
   echo "import test helpers from a uniquely named module (see docs/ENGINEERING.md)" >&2; exit 1
 fi
+echo "== lock files name no download address"
+if grep -nE "://" web/package-lock.json requirements/dev.lock; then
+  echo "a lock file holds a URL: npm adds 'funding' links on npm install; remove them (see web/README.md)" >&2; exit 1
+fi
 echo "== import-linter"
 "$bin/lint-imports"
 echo "== contracts: generated files fresh, events backward compatible"
