@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from carbonid_kit.embedded import free_port
 from carbonid_stack.__main__ import Stack
 from carbonid_stack.components import StackConfig
 
@@ -18,22 +17,7 @@ from carbonid_stack.components import StackConfig
 def stack() -> Iterator[Stack]:
     """The whole platform on free ports in a temporary data directory, stopped after the session."""
     with tempfile.TemporaryDirectory(prefix="carbonid-stack-") as tmp:
-        ports = {
-            name: free_port()
-            for name in (
-                "postgres_port",
-                "kafka_port",
-                "gateway_port",
-                "identity_port",
-                "resolver_port",
-                "calculator_port",
-                "evaluation_port",
-                "certificates_port",
-                "analytics_port",
-                "node_port",
-            )
-        }
-        config = StackConfig(data_dir=Path(tmp), topic_prefix="e2e.", **ports)
+        config = StackConfig(data_dir=Path(tmp), topic_prefix="e2e.", **StackConfig.free_ports())
         running = Stack(config)
         try:
             running.start()

@@ -72,18 +72,6 @@ QUESTIONNAIRE = {
     "green_factory": {"value": "none"},
     "ghg_verification": {"value": "no"},
 }
-PORTS = (
-    "postgres_port",
-    "kafka_port",
-    "gateway_port",
-    "identity_port",
-    "resolver_port",
-    "calculator_port",
-    "evaluation_port",
-    "certificates_port",
-    "analytics_port",
-    "node_port",
-)
 
 
 def say(message: str) -> None:
@@ -487,7 +475,7 @@ def main() -> int:
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="carbonid-load-"))
-    ports: dict[str, Any] = {name: free_port() for name in PORTS}
+    ports: dict[str, Any] = dict(StackConfig.free_ports())
     kafka = None
     bootstrap = None
     if args.broker == "apache":

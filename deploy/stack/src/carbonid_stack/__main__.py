@@ -31,6 +31,7 @@ from carbonid_kit.embedded import EmbeddedPostgres, EmbeddedTansu
 from carbonid_stack.components import (
     DEMO_LOADER_MODULE,
     IDENTIFIER_NODE,
+    PORT_FIELDS,
     SERVICES,
     Component,
     StackConfig,
@@ -205,18 +206,7 @@ def parse_args(argv: list[str] | None) -> tuple[str, StackConfig]:
     parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("CARBONID_DATA_DIR", ".data")))
     parser.add_argument("--host", default="127.0.0.1")
     defaults = StackConfig(data_dir=Path())
-    for name in (
-        "postgres_port",
-        "kafka_port",
-        "gateway_port",
-        "identity_port",
-        "resolver_port",
-        "calculator_port",
-        "evaluation_port",
-        "certificates_port",
-        "analytics_port",
-        "node_port",
-    ):
+    for name in PORT_FIELDS:
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
     parser.add_argument(
         "--kafka-bootstrap",

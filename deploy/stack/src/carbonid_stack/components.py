@@ -35,12 +35,22 @@ class StackConfig:
         """Written when the demo loader has finished once: later starts do not run it again."""
         return self.data_dir / "demo-loaded.json"
 
+    @classmethod
+    def free_ports(cls) -> dict[str, int]:
+        """A free loopback port for every process of the stack, for runs beside another stack (tests, loads)."""
+        from carbonid_kit.embedded import free_port
+
+        return {name: free_port() for name in PORT_FIELDS}
+
     @property
     def bootstrap(self) -> str:
         return self.kafka_bootstrap or f"{self.host}:{self.kafka_port}"
 
     def url(self, port: int) -> str:
         return f"http://{self.host}:{port}"
+
+
+PORT_FIELDS: tuple[str, ...] = tuple(name for name in StackConfig.__dataclass_fields__ if name.endswith("_port"))
 
 
 @dataclass(frozen=True)
