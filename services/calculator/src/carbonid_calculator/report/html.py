@@ -36,7 +36,6 @@ th,td{border:1px solid #d0d7de;padding:.25rem .45rem;text-align:left;vertical-al
 
 def render_html(model: ReportModel, pie_png: bytes, bar_png: bytes) -> str:
     r = model.result
-    grid = r["grid_factor"]
     lines = [
         (
             str(line["index"] + 1),
@@ -56,20 +55,7 @@ def render_html(model: ReportModel, pie_png: bytes, bar_png: bytes) -> str:
     ]
     sources = [(f["document"], f["table"], f["version"]) for f in r["factor_sources"]]
     warnings = [(w["code"], w["message_zh"]) for w in r["warnings"]]
-    info = [
-        ("企业名称", model.enterprise_name),
-        ("统一社会信用代码", model.uscc),
-        ("企业标识前缀", model.identifier_prefix),
-        ("行政区划代码", model.region_code),
-        ("细分行业", model.sub_industry),
-        ("核算周期", model.period),
-        ("排放因子集", model.factor_set_id),
-        ("电网排放因子", f"{grid['tco2_per_mwh']} tCO2/MWh：{grid['explanation_zh']}"),
-        ("电力折标", r["electricity_convention_zh"]),
-        ("计算状态", model.state),
-        ("计算时间 / 确认时间", f"{model.computed_at} / {model.confirmed_at}"),
-        ("输入哈希（SHA-256）", model.input_hash),
-    ]
+    info = model.basic_information
     parts = [
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
         f"<title>碳排放报告 — {escape(model.enterprise_name)} {escape(model.period)}</title>",

@@ -46,6 +46,25 @@ class ReportModel:
     reductions_note: str | None
 
     @property
+    def basic_information(self) -> list[tuple[str, str]]:
+        """一、基本信息: the same rows in the HTML page and the PDF."""
+        grid, r = self.result["grid_factor"], self.result
+        return [
+            ("企业名称", self.enterprise_name),
+            ("统一社会信用代码", self.uscc),
+            ("企业标识前缀", self.identifier_prefix),
+            ("行政区划代码", self.region_code),
+            ("细分行业", self.sub_industry),
+            ("核算周期", self.period),
+            ("排放因子集", self.factor_set_id),
+            ("电网排放因子", f"{grid['tco2_per_mwh']} tCO2/MWh：{grid['explanation_zh']}"),
+            ("电力折标", r["electricity_convention_zh"]),
+            ("计算状态", self.state),
+            ("计算时间 / 确认时间", f"{self.computed_at} / {self.confirmed_at}"),
+            ("输入哈希（SHA-256）", self.input_hash),
+        ]
+
+    @property
     def headline(self) -> list[tuple[str, str]]:
         s, n = self.summary, self.result["neutralisation"]
         rate = s.get("neutralisation_rate", "0")

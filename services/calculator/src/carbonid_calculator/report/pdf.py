@@ -50,7 +50,6 @@ def _table(pdf: FPDF, head: tuple[str, ...], rows: Sequence[tuple[str, ...]], wi
 
 def render_pdf(model: ReportModel, font: CjkFont, pie_png: bytes, bar_png: bytes) -> bytes:
     r = model.result
-    grid = r["grid_factor"]
     pdf = ReportPdf(model)
     pdf.add_font(FAMILY, "", str(font.path), collection_font_number=font.collection_index)
     pdf.set_title(f"碳排放报告 {model.enterprise_name} {model.period}")
@@ -63,20 +62,7 @@ def render_pdf(model: ReportModel, font: CjkFont, pie_png: bytes, bar_png: bytes
     pdf.cell(0, 5, f"计算编号 {model.calculation_id}", align="C", new_x="LMARGIN", new_y="NEXT")
 
     _heading(pdf, "一、基本信息")
-    info = [
-        ("企业名称", model.enterprise_name),
-        ("统一社会信用代码", model.uscc),
-        ("企业标识前缀", model.identifier_prefix),
-        ("行政区划代码", model.region_code),
-        ("细分行业", model.sub_industry),
-        ("核算周期", model.period),
-        ("排放因子集", model.factor_set_id),
-        ("电网排放因子", f"{grid['tco2_per_mwh']} tCO2/MWh：{grid['explanation_zh']}"),
-        ("电力折标", r["electricity_convention_zh"]),
-        ("计算状态", model.state),
-        ("计算时间 / 确认时间", f"{model.computed_at} / {model.confirmed_at}"),
-        ("输入哈希（SHA-256）", model.input_hash),
-    ]
+    info = model.basic_information
     _table(pdf, ("项目", "内容"), info, (45, 135))
 
     _heading(pdf, "二、核算结果")
