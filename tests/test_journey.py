@@ -12,10 +12,8 @@ and its scope. A second loader run must change nothing.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -28,6 +26,7 @@ from carbonid_demo.__main__ import load
 from carbonid_demo.client import Account, ApiError, Gateway
 from carbonid_demo.loader import Report
 from carbonid_demo.plan import DEMO_PASSWORD, INITIAL_PASSWORD, SeedEnterprise
+from carbonid_kit.testing import wait_until
 from carbonid_stack.__main__ import Stack
 from carbonid_stack.components import demo_accounts_file
 
@@ -53,13 +52,7 @@ def slug(response: httpx.Response) -> str:
 
 async def eventually(probe: Callable[[], Awaitable[Any]], what: str, deadline_s: float = 60.0) -> Any:
     """Poll until the probe answers something truthy (an event reaching another service)."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        value = await probe()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"waited {deadline_s} s for {what}"
-        await asyncio.sleep(0.3)
+    return await wait_until(probe, timeout=deadline_s, interval=0.3, what=what)
 
 
 async def run_loader(url: str) -> Report:
