@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -156,14 +156,24 @@ class Resolver:
                 "stale": fetched.stale,
                 "resolved_at": now,
             }
-            # An upsert, so that two first resolutions of one prefix at once both succeed (same id).
-            upsert = (
+            # Insert-if-absent then update, so that two first resolutions of one prefix at once both succeed
+            # (same id). ON CONFLICT DO NOTHING without a target treats every unique index (the id and the
+            # prefix) as an arbiter; ON CONFLICT (id) DO UPDATE would let a concurrent insert fail on the
+            # prefix's unique index with a unique violation.
+            await session.execute(
                 insert(Enterprise)
                 .values(id=enterprise_id, identifier_prefix=prefix, **columns)
-                .on_conflict_do_update(index_elements=[Enterprise.id], set_=columns)
-                .returning(Enterprise)
+                .on_conflict_do_nothing()
             )
-            row = (await session.execute(upsert)).scalar_one()
+            row = (
+                await session.execute(
+                    update(Enterprise)
+                    .where(Enterprise.id == enterprise_id)
+                    .values(**columns)
+                    .returning(Enterprise)
+                    .execution_options(synchronize_session=False)
+                )
+            ).scalar_one()
             await self.runtime.outbox.add(
                 session,
                 EnterpriseResolved(
