@@ -4,6 +4,7 @@ each under uvicorn on 127.0.0.1 in its own thread, so that bytes really cross so
 from __future__ import annotations
 
 import asyncio
+import gzip
 import threading
 import time
 import uuid
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 
 from carbonid_gateway.config import GatewaySettings
@@ -165,6 +166,14 @@ def streamer_app(control: StreamerControl) -> FastAPI:
         control.seen_body_bytes = len(body)
         return {"headers": dict(request.headers), "query": str(request.url.query), "body_bytes": len(body)}
 
+    @router.get("/gzipped")
+    async def gzipped() -> Response:
+        return Response(
+            GZIPPED_BODY,
+            media_type="application/json",
+            headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+        )
+
     @router.get("/cookies")
     async def cookies() -> Any:
         from fastapi.responses import JSONResponse
@@ -174,9 +183,22 @@ def streamer_app(control: StreamerControl) -> FastAPI:
         response.set_cookie("b", "2")
         return response
 
-    return create_service_app(
+    app = create_service_app(
         settings, None, title="streamer (test stand-in)", routers=[router], max_body_bytes=50_000_000
     )
+    app.mount("/truncated", truncated_answer)
+    return app
+
+
+# A gzip body whose bytes must reach the client exactly as the service sent them (the gateway never inflates).
+GZIPPED_BODY = gzip.compress(b'{"answer": "' + b"x" * 4000 + b'"}', mtime=0)
+
+
+async def truncated_answer(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An ASGI answer that declares 1,000 bytes and sends 10: the connection breaks mid-body."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"1000")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b'{"partial"', "more_body": False})
 
 
 @dataclass

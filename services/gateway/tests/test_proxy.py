@@ -8,7 +8,7 @@ import uuid
 
 import httpx
 import pytest
-from gateway_harness import Platform
+from gateway_harness import GZIPPED_BODY, Platform
 
 from carbonid_gateway.config import GatewaySettings
 from carbonid_gateway.main import create_app
@@ -40,6 +40,24 @@ async def test_large_download_streams_through_intact(platform: Platform) -> None
         async for chunk in response.aiter_bytes():
             received += len(chunk)
     assert received == 80 * 65536
+
+
+async def test_a_compressed_answer_passes_byte_for_byte(platform: Platform) -> None:
+    """Small answers are read whole and sent in one piece, still exactly the bytes the service sent."""
+    async with platform.client() as client, client.stream("GET", "/api/streamer/gzipped") as response:
+        raw = b"".join([chunk async for chunk in response.aiter_raw()])
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["content-length"] == str(len(GZIPPED_BODY))
+    assert raw == GZIPPED_BODY
+
+
+async def test_an_answer_broken_off_mid_body_is_a_502(platform: Platform) -> None:
+    async with platform.client() as client:
+        response = await client.get("/api/streamer/truncated/")  # a mounted ASGI app
+    assert response.status_code == 502
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:carbonid:problem:bad-gateway"
 
 
 async def test_an_unavailable_service_is_a_prompt_503(platform: Platform) -> None:

@@ -46,7 +46,8 @@ class GatewaySettings(ServiceSettings):
     read_timeout_seconds: float = Field(default=30.0, gt=0, description="longest silence between response bytes")
     write_timeout_seconds: float = Field(default=30.0, gt=0)
     pool_timeout_seconds: float = Field(default=2.0, gt=0)
-    max_connections: int = Field(default=200, ge=1)
+    max_connections_per_upstream: int = Field(default=100, ge=1, description="open connections to one service")
+    max_keepalive_per_upstream: int = Field(default=32, ge=0, description="idle connections kept to one service")
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="largest request body forwarded")
 
     rate_per_address: float = Field(default=50.0, gt=0, description="requests per second per client address")

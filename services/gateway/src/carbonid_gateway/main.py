@@ -14,7 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from carbonid_gateway.config import GatewaySettings
 from carbonid_gateway.console import serve_console
 from carbonid_gateway.openapi import MergedOpenApi
-from carbonid_gateway.proxy import Gateway, new_client, proxy
+from carbonid_gateway.proxy import Gateway, Upstreams, proxy
 from carbonid_gateway.ratelimit import TokenBuckets
 from carbonid_gateway.security import SecurityHeadersMiddleware
 from carbonid_kit.app import create_service_app
@@ -26,21 +26,22 @@ DESCRIPTION = "The single entry point: `/api/<service>/...`. The platform's API 
 async def upstream_states(gateway: Gateway) -> dict[str, str]:
     """Each upstream's readiness: ``ready``, ``not-ready`` (it answered otherwise) or ``unreachable``."""
 
-    async def probe(base: str) -> str:
+    async def probe(name: str) -> str:
+        base = gateway.upstreams.bases[name]
         try:
-            response = await gateway.client.get(base.rstrip("/") + "/health/ready", timeout=2.0)
+            response = await gateway.upstreams.client(name).get(base.rstrip("/") + "/health/ready", timeout=2.0)
         except httpx.HTTPError:
             return "unreachable"
         return "ready" if response.status_code == 200 else "not-ready"
 
-    names = sorted(gateway.settings.upstreams)
-    states = await asyncio.gather(*(probe(gateway.settings.upstreams[n]) for n in names))
+    names = sorted(gateway.upstreams.bases)
+    states = await asyncio.gather(*(probe(n) for n in names))
     return dict(zip(names, states, strict=True))
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    client = new_client(settings)
+    upstream_clients = Upstreams(settings)
     holder: dict[str, Gateway] = {}
 
     async def required_upstreams_ready() -> None:
@@ -49,8 +50,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         if down:
             raise RuntimeError("upstreams not ready: " + ", ".join(down))
 
-    async def close_client(app: FastAPI) -> None:
-        await client.aclose()
+    async def close_clients(app: FastAPI) -> None:
+        await upstream_clients.aclose()
 
     router = APIRouter()
 
@@ -75,12 +76,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         routers=[router],
         readiness=[required_upstreams_ready],
-        on_shutdown=[close_client],
+        on_shutdown=[close_clients],
         max_body_bytes=settings.max_body_bytes,
     )
     gateway = Gateway(
         settings=settings,
-        client=client,
+        upstreams=upstream_clients,
         jwks=app.state.jwks,
         per_address=TokenBuckets(
             settings.rate_per_address, settings.burst_per_address, max_clients=settings.rate_limit_max_clients
@@ -91,7 +92,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     holder["gateway"] = gateway
     app.state.gateway = gateway
-    app.state.merged_openapi = MergedOpenApi(settings, client)
+    app.state.merged_openapi = MergedOpenApi(settings, upstream_clients)
     if settings.cors_allow_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from carbonid_gateway.config import GatewaySettings
+from carbonid_gateway.proxy import Upstreams
 
 HIDDEN_PREFIXES = ("/internal", "/health", "/metrics")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -87,16 +88,16 @@ def merge(documents: dict[str, dict[str, Any] | None], *, title: str = "CarbonID
 class MergedOpenApi:
     """The merged document, cached for ``openapi_cache_seconds``."""
 
-    def __init__(self, settings: GatewaySettings, client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: GatewaySettings, upstreams: Upstreams) -> None:
         self.settings = settings
-        self.client = client
+        self.upstreams = upstreams
         self._document: dict[str, Any] | None = None
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
 
     async def _fetch(self, service: str, base: str) -> dict[str, Any] | None:
         try:
-            response = await self.client.get(
+            response = await self.upstreams.client(service).get(
                 base.rstrip("/") + "/openapi.json", timeout=self.settings.openapi_fetch_timeout_seconds
             )
             response.raise_for_status()
