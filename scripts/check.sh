@@ -30,8 +30,10 @@ echo "== web console: clean install, type-check and build, unit tests"
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm test)
 echo "== pytest"
 "$bin/pytest" "$@"
-echo "== the messaging core again, on Apache Kafka (KRaft, from Maven Central jars): durability and idempotence"
-CARBONID_TEST_KAFKA_FLAVOUR=apache "$bin/pytest" kit/tests -m integration -q
+echo "== the integration suite again, on Apache Kafka (KRaft, from Maven Central jars) instead of Tansu"
+CARBONID_TEST_KAFKA_FLAVOUR=apache "$bin/pytest" kit/tests services deploy -m integration -q "$@"
+echo "== fault injection on Apache Kafka and PostgreSQL: nothing lost, nothing applied twice"
+CARBONID_FAULTS=1 "$bin/pytest" tests/faults -q "$@"
 echo "== web console: browser journeys in headless Chromium against the whole platform"
 if [ -x /usr/bin/chromium ]; then
   CARBONID_E2E_SKIP_BUILD=1 web/e2e/run-against-stack.sh
