@@ -17,20 +17,14 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pipeline_load import PORTS, JwksServer, LoadStack, say
-
-from carbonid_kit.embedded import free_port
-from carbonid_kit.testing_tokens import TestTokens
-from carbonid_stack.components import StackConfig
+from pipeline_load import load_stack, say
 
 
 def cpu_seconds(pid: int) -> float:
@@ -70,33 +64,9 @@ def main() -> int:
         say("wrk is not installed: apt-get install -y wrk")
         return 2
 
-    folder = Path(tempfile.mkdtemp(prefix="carbonid-gwload-"))
-    ports: dict[str, Any] = {name: free_port() for name in PORTS}
-    kafka = None
-    bootstrap = None
-    if args.broker == "apache":
-        from carbonid_kit.kafka_server import ApacheKafka
-
-        kafka = ApacheKafka(folder / "kafka", ports["kafka_port"], free_port(), folder / "kafka" / "broker.log")
-        kafka.start(timeout=180)
-        bootstrap = kafka.bootstrap
-    config = StackConfig(
-        data_dir=folder, topic_prefix="gw.", kafka_bootstrap=bootstrap, kafka_flavour=args.broker, **ports
-    )
-    tokens = TestTokens()
-    jwks = JwksServer(tokens.jwks)
-    overrides = {
-        "CARBONID_JWKS_URL": jwks.url,
-        "CARBONID_RATE_PER_ADDRESS": "1000000",
-        "CARBONID_BURST_PER_ADDRESS": "1000000",
-        "CARBONID_RATE_PER_USER": "1000000",
-        "CARBONID_BURST_PER_USER": "1000000",
-        "CARBONID_LOG_LEVEL": "WARNING",
-    }
-    stack = LoadStack(config, overrides, set(), folder)
-    try:
-        stack.start()
-        pid = {c.name: p.pid for c, p in stack.processes}
+    with load_stack(args.broker, "gw.", profile=set(), keep=False) as running:
+        config, tokens = running.config, running.tokens
+        pid = {c.name: p.pid for c, p in running.stack.processes}
         watched = {"gateway": pid["gateway"], "evaluation": pid["evaluation"]}
         token = tokens.mint("enterprise", username="wrk01")
         gateway = config.url(config.gateway_port)
@@ -107,11 +77,6 @@ def main() -> int:
         run_wrk(
             f"{config.url(config.evaluation_port)}/questionnaire", args, [f"Authorization: Bearer {token}"], watched
         )
-    finally:
-        stack.stop()
-        if kafka is not None:
-            kafka.stop()
-        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

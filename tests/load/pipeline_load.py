@@ -32,6 +32,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,6 +41,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -474,11 +476,40 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the data folder (logs, profiles)")
     args = parser.parse_args()
 
+    profile = {p for p in args.profile.split(",") if p}
+    with load_stack(args.broker, "load.", profile=profile, keep=args.keep or bool(profile)) as running:
+        stack, folder = running.stack, running.folder
+        pids: dict[str, list[int]] = {c.name: [p.pid] for c, p in stack.processes}
+        postmaster = int((folder / "postgres" / "postmaster.pid").read_text().split()[0])
+        pids["postgresql"] = [postmaster] + [c.pid for c in psutil.Process(postmaster).children(recursive=True)]
+        if running.kafka is not None and running.kafka.pid:
+            pids["kafka (JVM)"] = [running.kafka.pid]
+        elif stack.tansu is not None and stack.tansu._process is not None:
+            pids["tansu"] = [stack.tansu._process.pid]
+        asyncio.run(run_load(stack, running.tokens, args, pids))
+        if profile:
+            say(f"profiles: {', '.join(str(folder / (p + '.prof')) for p in sorted(profile))}")
+    return 0
+
+
+@dataclass
+class RunningStack:
+    stack: LoadStack
+    config: StackConfig
+    tokens: TestTokens
+    kafka: Any
+    folder: Path
+
+
+@contextlib.contextmanager
+def load_stack(broker: str, topic_prefix: str, *, profile: set[str], keep: bool) -> Iterator[RunningStack]:
+    """The embedded stack on free ports in a temporary folder, with a test JWKS and the gateway's rate limits
+    raised (so that the platform, not the limiter, is measured); Apache Kafka started first when asked for."""
     folder = Path(tempfile.mkdtemp(prefix="carbonid-load-"))
     ports: dict[str, Any] = dict(StackConfig.free_ports())
     kafka = None
     bootstrap = None
-    if args.broker == "apache":
+    if broker == "apache":
         from carbonid_kit.kafka_server import ApacheKafka
 
         kafka = ApacheKafka(folder / "kafka", ports["kafka_port"], free_port(), folder / "kafka" / "broker.log")
@@ -486,7 +517,7 @@ def main() -> int:
         kafka.start(timeout=180)
         bootstrap = kafka.bootstrap
     config = StackConfig(
-        data_dir=folder, topic_prefix="load.", kafka_bootstrap=bootstrap, kafka_flavour=args.broker, **ports
+        data_dir=folder, topic_prefix=topic_prefix, kafka_bootstrap=bootstrap, kafka_flavour=broker, **ports
     )
     tokens = TestTokens()
     jwks = JwksServer(tokens.jwks)
@@ -498,32 +529,19 @@ def main() -> int:
         "CARBONID_BURST_PER_USER": "1000000",
         "CARBONID_LOG_LEVEL": "WARNING",
     }
-    profile = {p for p in args.profile.split(",") if p}
     stack = LoadStack(config, overrides, profile, folder)
     try:
         say(f"starting the stack in {folder}")
         stack.start()
-        pids: dict[str, list[int]] = {c.name: [p.pid] for c, p in stack.processes}
-        postmaster = int((folder / "postgres" / "postmaster.pid").read_text().split()[0])
-        pids["postgresql"] = [postmaster] + [c.pid for c in psutil.Process(postmaster).children(recursive=True)]
-        if kafka is not None and kafka.pid:
-            pids["kafka (JVM)"] = [kafka.pid]
-        elif stack.tansu is not None and stack.tansu._process is not None:
-            pids["tansu"] = [stack.tansu._process.pid]
-        asyncio.run(run_load(stack, tokens, args, pids))
+        yield RunningStack(stack, config, tokens, kafka, folder)
     finally:
         stack.stop()
         if kafka is not None:
             kafka.stop()
-        if profile:
-            say(f"profiles: {', '.join(str(folder / (p + '.prof')) for p in sorted(profile))}")
-        if args.keep or profile:
+        if keep:
             say(f"kept {folder}")
         else:
-            import shutil
-
             shutil.rmtree(folder, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":
