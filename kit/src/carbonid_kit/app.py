@@ -26,7 +26,13 @@ from carbonid_kit.messaging.consumer import EventConsumers
 from carbonid_kit.messaging.inbox import inbox_table
 from carbonid_kit.messaging.outbox import Outbox, OutboxRelay, outbox_table
 from carbonid_kit.metrics import HTTP_LATENCY, HTTP_REQUESTS, metrics_endpoint
-from carbonid_kit.problems import Problem, install_problem_handlers, problem_for_status, problem_response
+from carbonid_kit.problems import (
+    Problem,
+    install_problem_handlers,
+    problem_for_status,
+    problem_response,
+    unexpected_error_problem,
+)
 from carbonid_kit.settings import ServiceSettings
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -131,20 +137,12 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except Exception:
+        except Exception as exc:
             # Answer here rather than in Starlette's outermost error middleware, so that the answer is
             # problem+json and carries the request id like every other.
-            log.exception("unhandled error", extra={"path": scope.get("path")})
+            problem = unexpected_error_problem(exc, scope.get("path"))
             if started_response:
                 raise
-            problem = Problem(
-                500,
-                "internal-error",
-                "服务内部错误",
-                "Internal error",
-                "请求未能完成，数据未被修改；请稍后重试",
-                "The request failed and changed nothing; retry later",
-            )
             await problem_response(Request(scope), problem)(scope, receive, tracking_send)
         finally:
             self._observe(scope, method, status, started)

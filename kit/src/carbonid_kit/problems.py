@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from carbonid_kit.db import database_unavailable
 from carbonid_kit.logging import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
@@ -187,6 +188,31 @@ def _has_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
+def unexpected_error_problem(exc: BaseException, path: object) -> Problem:
+    """The answer to an exception nobody handled, logged: 503 when the database (or the connection to it) failed
+    (the transaction rolled back, a retry will do), else 500. Either way nothing was half-written."""
+    if database_unavailable(exc):
+        log.warning("database unavailable: %r", exc, extra={"path": path})
+        return Problem(
+            503,
+            "database-unavailable",
+            "数据库暂不可用",
+            "Database unavailable",
+            "数据库连接中断，请求未能完成，数据未被修改；请稍后重试",
+            "The connection to the database broke: the request changed nothing; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+    log.error("unhandled error", exc_info=exc, extra={"path": path})
+    return Problem(
+        500,
+        "internal-error",
+        "服务内部错误",
+        "Internal error",
+        "请求未能完成，数据未被修改；请稍后重试",
+        "The request failed and changed nothing; retry later",
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error a FastAPI app can raise becomes problem+json; nothing answers a bare 500 page."""
 
@@ -205,18 +231,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(request, validation_problem(exc))
 
     async def on_error(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return problem_response(
-            request,
-            Problem(
-                500,
-                "internal-error",
-                "服务内部错误",
-                "Internal error",
-                "请求未能完成，数据未被修改；请稍后重试",
-                "The request failed and changed nothing; retry later",
-            ),
-        )
+        return problem_response(request, unexpected_error_problem(exc, request.url.path))
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)

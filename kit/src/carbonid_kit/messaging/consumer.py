@@ -27,12 +27,12 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy import Table
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from carbonid_contracts.envelope import CloudEvent, EnvelopeError
 from carbonid_contracts.topics import EventType, dead_letter_topic, topic_for
-from carbonid_kit.db import transaction
+from carbonid_kit.db import database_unavailable, transaction
 from carbonid_kit.logging import trace_id_from_traceparent, trace_id_var
 from carbonid_kit.messaging.inbox import claim, claim_many
 from carbonid_kit.messaging.kafka import new_producer
@@ -42,24 +42,12 @@ from carbonid_kit.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, OSError, TimeoutError)
-# SQLSTATE classes that say "the server or the connection", never "this event": connection exception (08),
-# transaction rollback (40: serialization failure, deadlock), insufficient resources (53), operator
-# intervention (57: admin shutdown, crash shutdown, cannot connect now), system error (58). asyncpg raises them
-# as PostgresError subclasses, which SQLAlchemy's asyncpg dialect maps to a plain DBAPIError, not OperationalError.
-TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, TimeoutError)
 
 
 def is_transient(exc: BaseException) -> bool:
     """True for failures of the infrastructure (retry without limit), False for failures of the event."""
-    if isinstance(exc, TRANSIENT_ERRORS):
-        return True
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        return isinstance(sqlstate, str) and sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES
-    return False
+    return isinstance(exc, TRANSIENT_ERRORS) or database_unavailable(exc)
 
 
 class PermanentError(Exception):
