@@ -311,9 +311,17 @@ class RequestFailedError(Exception):
         self.status = status
 
 
+STALL_SECONDS = 120.0
+
+
 async def watch(engines: dict[str, AsyncEngine], subs: list[Submission], done: asyncio.Event) -> None:
-    """Record when each issued evaluation is certified and when analytics has projected its certificate."""
+    """Record when each issued evaluation is certified and when analytics has projected its certificate.
+
+    Once every submission is in, gives up after ``STALL_SECONDS`` without progress: what is still missing then
+    is marked as an error of its submission (``not certified`` / ``not projected``), so a stalled pipeline
+    ends the run with a report instead of hanging it."""
     by_eval: dict[str, Submission] = {}
+    progress, last_progress = -1, time.monotonic()
     while True:
         for sub in subs:
             if sub.evaluation_id and sub.evaluation_id not in by_eval:
@@ -330,6 +338,13 @@ async def watch(engines: dict[str, AsyncEngine], subs: list[Submission], done: a
                 sub.projected = now
         pending = [s for s in subs if s.error is None and (s.evaluation_id is None or s.projected is None)]
         if done.is_set() and not pending:
+            return
+        if len(pending) != progress:
+            progress, last_progress = len(pending), now
+        elif done.is_set() and now - last_progress > STALL_SECONDS:
+            for sub in pending:
+                sub.error = "not certified" if sub.certified is None else "not projected"
+            say(f"gave up waiting: {len(pending)} submissions stalled for {STALL_SECONDS:.0f} s")
             return
         await asyncio.sleep(0.1)
 
