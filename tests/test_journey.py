@@ -271,6 +271,12 @@ async def test_dashboards_follow_the_region_scope(gateway: Gateway, journey: dic
     city = await eventually(lambda: summary_of(huzhou, len(HUZHOU)), "the Huzhou summary")
     assert city["figures"]["enterprises"] == len(HUZHOU)
 
+    # The node-type filter: 88.118.10 runs its own identifier node (企业自建节点), the others are hosted by the
+    # secondary node; the resolver learns it from its routes, as Handle REST records do not say.
+    for node_type, expected in (("enterprise", 1), ("secondary", len(SUBSET) - 1), ("unknown", 0)):
+        sliced = await zhejiang.json("GET", "/api/analytics/dashboard/summary", params={"node_type": node_type})
+        assert sliced["figures"]["enterprises"] == expected, node_type
+
     with pytest.raises(ApiError) as outside:
         await jiangsu.json("GET", "/api/analytics/dashboard/summary", params={"region": "330000"})
     assert (outside.value.status, outside.value.slug) == (403, "outside-region-scope")

@@ -152,6 +152,32 @@ async def test_invalid_prefix_and_roles(make_resolver: MakeResolver) -> None:
     assert government.status_code == 403
 
 
+async def test_node_type_over_handle_rest_comes_from_the_route(make_resolver: MakeResolver, node: NodeControl) -> None:
+    """Handle REST records carry no node type: an operator declares it on the route (here one enterprise's own
+    node ahead of the secondary node hosting the others); without a declaration it stays unknown."""
+    r = await make_resolver(
+        nodes=[
+            {"prefix": "88.118.", "kind": "handle", "base_url": node.url, "node_type": "secondary"},
+            {"prefix": "88.118.10", "kind": "handle", "base_url": node.url, "node_type": "enterprise"},
+            {"prefix": "*", "kind": "handle", "base_url": node.url},
+        ]
+    )
+
+    async def node_type(prefix: str) -> str:
+        response = await r.client.post("/enterprises/resolve", json={"prefix": prefix}, headers=r.headers("operator"))
+        assert response.status_code == 200, response.text
+        return str(response.json()["source"]["node_type"])
+
+    assert await node_type("88.118.8") == "secondary"
+    assert await node_type("88.118.10") == "enterprise"
+    assert await node_type("88.134.9126") == "unknown"
+    events = await read_events(
+        r.settings.kafka_bootstrap, r.settings.topic_prefix, EnterpriseResolved, lambda e: len(e) >= 3
+    )
+    by_prefix = {e.data.identifier_prefix: e.data.node_type for e in events if isinstance(e.data, EnterpriseResolved)}
+    assert by_prefix == {"88.118.8": "secondary", "88.118.10": "enterprise", "88.134.9126": "unknown"}
+
+
 async def test_snms_adapter_resolves_the_same_enterprise(make_resolver: MakeResolver, node: NodeControl) -> None:
     """The SNMS facade (token, prefix query) gives the same profile as the Handle REST API, plus the node type."""
     snms = {

@@ -90,6 +90,30 @@ def demo_accounts_file() -> Path | None:
     return path if path.is_file() else None
 
 
+def identifier_node_routes(node_url: str) -> list[dict[str, str]]:
+    """The resolver's routes to the local identifier node, which plays every node of the demo data.
+
+    Prefixes whose enterprises run their own node (``nodeType`` 1, 企业自建节点, in the node's seed) get a route
+    declared ``enterprise``; everything else is hosted by the secondary node (二级节点托管). Handle REST records
+    carry no node type, so the routes are where the resolver learns it (as an operator's routes would say).
+    """
+    fallback = {"prefix": "", "kind": "handle", "base_url": node_url, "name": "secondary-node"}
+    fallback["node_type"] = "secondary"
+    spec = importlib.util.find_spec("carbonid_idnode")
+    if spec is None or spec.origin is None:
+        return [fallback]
+    seed = Path(spec.origin).resolve().parent / "seed" / "prefixes.json"
+    if not seed.is_file():
+        return [fallback]
+    prefixes = json.loads(seed.read_text(encoding="utf-8"))["prefixes"]
+    own = sorted(p["prefix"] for p in prefixes if p.get("role") == "enterprise" and p.get("nodeType") == 1)
+    routes = [
+        {"prefix": prefix, "kind": "handle", "base_url": node_url, "name": f"node-{prefix}", "node_type": "enterprise"}
+        for prefix in own
+    ]
+    return [*routes, fallback]
+
+
 def service_env(component: Component, config: StackConfig) -> dict[str, str]:
     """The ``CARBONID_*`` settings of one process: the same names docker-compose.yml sets."""
     upstreams = {c.name: config.url(c.port(config)) for c in SERVICES if c.name != "gateway"}
@@ -106,7 +130,7 @@ def service_env(component: Component, config: StackConfig) -> dict[str, str]:
         "CARBONID_IDENTITY_URL": config.url(config.identity_port),
         "CARBONID_PUBLIC_BASE_URL": config.url(config.gateway_port),
         "CARBONID_UPSTREAMS": json.dumps(upstreams),
-        "CARBONID_NODES": json.dumps([{"prefix": "", "kind": "handle", "base_url": config.url(config.node_port)}]),
+        "CARBONID_NODES": json.dumps(identifier_node_routes(config.url(config.node_port))),
         "CARBONID_NODE_BASE_URL": config.url(config.node_port),
         "CARBONID_LOG_JSON": "true",
     }

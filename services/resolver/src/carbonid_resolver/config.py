@@ -25,6 +25,14 @@ class NodeRoute(BaseModel):
     kind: NodeKind = "handle"
     base_url: str = Field(min_length=1)
     name: str | None = Field(default=None, description="label used in logs, metrics and problems")
+    node_type: Literal["enterprise", "secondary"] | None = Field(
+        default=None,
+        description=(
+            "what this route reaches: an enterprise's own node (企业自建节点) or a secondary node hosting enterprise "
+            "prefixes (二级节点托管); the enterprise's node type when its record does not say (Handle REST records "
+            "carry no node type; the SNMS prefix query does)"
+        ),
+    )
     credentials: dict[str, SecretStr] = Field(
         default_factory=dict, description="SNMS: username and password for POST /identity/token"
     )

@@ -264,6 +264,7 @@ class NodeDirectory:
                 "node": n.name,
                 "kind": n.route.kind,
                 "prefix": n.route.prefix,
+                "node_type": n.route.node_type,
                 "breaker": n.breaker.state.value,
                 "consecutive_failures": n.breaker.consecutive_failures,
             }

@@ -136,6 +136,7 @@ class Resolver:
             raise problem_for(exc, context="enterprise") from exc
         enterprise_id = enterprise_id_for(prefix)
         node = self.directory.for_prefix(prefix)
+        node_type = profile.node_type if profile.node_type != "unknown" else (node.route.node_type or "unknown")
         now = datetime.now(UTC)
         async with transaction(self.runtime.sessions) as session:
             columns = {
@@ -152,7 +153,7 @@ class Resolver:
                 "activity_handle_pattern": profile.activity_handle_pattern,
                 "node": fetched.node,
                 "node_kind": node.route.kind,
-                "node_type": profile.node_type,
+                "node_type": node_type,
                 "stale": fetched.stale,
                 "resolved_at": now,
             }
@@ -186,7 +187,7 @@ class Resolver:
                     city_code=profile.city_code,
                     county_code=profile.county_code,
                     industry_code=profile.industry_code,
-                    node_type=profile.node_type,
+                    node_type=node_type,
                     resolved_at=now,
                 ),
             )
