@@ -26,6 +26,8 @@ echo "== contracts: generated files fresh, events backward compatible"
 echo "== docker-compose.yml loads with compose-go (the loader of docker compose config)"
 (cd deploy/compose-check && POSTGRES_PASSWORD=x CARBONID_SERVICE_TOKEN=x CARBONID_KEY_ENCRYPTION_SECRET=x \
   CARBONID_SIGNING_KEY_SECRET=x CARBONID_NODES='[]' go run . ../../docker-compose.yml)
+echo "== Kubernetes overlays build with kustomize and decode strictly into the Kubernetes types"
+(cd deploy/kube-check && go run . ../kubernetes/overlays/*)
 echo "== web console: clean install, type-check and build, unit tests"
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm test)
 echo "== pytest"
