@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import zlib
 from pathlib import Path
+from typing import Literal
 
 import asyncpg
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import async_engine_from_config
+
+MIGRATION_LOCK_KEY = zlib.crc32(b"carbonid:alembic-upgrade")  # advisory locks are scoped to one database
 
 
 def alembic_config(script_location: Path, database_url: str) -> Config:
@@ -43,6 +48,15 @@ def upgrade(script_location: Path, database_url: str, revision: str = "head") ->
     command.upgrade(alembic_config(script_location, database_url), revision)
 
 
+def serve_or_migrate(prog: str) -> Literal["serve", "migrate"]:
+    """The command line of a service: ``<prog> [serve]`` migrates then serves, ``<prog> migrate`` only migrates
+    (a deployment's migration job or init container)."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    command: Literal["serve", "migrate"] = parser.parse_args().command
+    return command
+
+
 async def upgrade_async(script_location: Path, database_url: str, revision: str = "head") -> None:
     await ensure_database(database_url)
     await asyncio.to_thread(command.upgrade, alembic_config(script_location, database_url), revision)
@@ -54,6 +68,9 @@ def run_env(target_metadata: MetaData) -> None:
     def do_run(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
         with context.begin_transaction():
+            # Replicas that start together (or a migration job beside a starting service) queue here: the next
+            # one reads the version table only after the previous one committed, and finds nothing to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             context.run_migrations()
 
     async def run_async() -> None:

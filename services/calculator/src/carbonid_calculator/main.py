@@ -15,7 +15,7 @@ from carbonid_calculator.evidence_store import EvidenceStore
 from carbonid_calculator.factor_library import FactorSetCache, seed_packaged
 from carbonid_contracts.topics import EventType
 from carbonid_kit.app import ServiceRuntime, create_service_app
-from carbonid_kit.migrations import upgrade
+from carbonid_kit.migrations import serve_or_migrate, upgrade
 
 # Multipart overhead on top of the largest evidence file the settings allow.
 MULTIPART_ALLOWANCE = 256 * 1024
@@ -51,7 +51,10 @@ def create_app(settings: CalculatorSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    """``carbonid-calculator``: migrate the database, then serve."""
+    """``carbonid-calculator``: migrate the database, then serve; ``carbonid-calculator migrate``: only migrate."""
+    command = serve_or_migrate("carbonid-calculator")
     settings = CalculatorSettings()
     upgrade(MIGRATIONS, settings.database_url)
+    if command == "migrate":
+        return
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)

@@ -17,7 +17,7 @@ from carbonid_certificates.images import CodeImages, load_label_font
 from carbonid_certificates.keys import CertificateKeys
 from carbonid_contracts.topics import EventType
 from carbonid_kit.app import ServiceRuntime, create_service_app
-from carbonid_kit.migrations import upgrade
+from carbonid_kit.migrations import serve_or_migrate, upgrade
 
 
 def _utc_now() -> datetime:
@@ -51,7 +51,10 @@ def create_app(settings: CertificatesSettings | None = None, *, clock: Callable[
 
 
 def main() -> None:
-    """``carbonid-certificates``: migrate the database, then serve."""
+    """``carbonid-certificates``: migrate the database, then serve; ``carbonid-certificates migrate``: only migrate."""
+    command = serve_or_migrate("carbonid-certificates")
     settings = CertificatesSettings()
     upgrade(MIGRATIONS, settings.database_url)
+    if command == "migrate":
+        return
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)

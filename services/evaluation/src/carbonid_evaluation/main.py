@@ -13,7 +13,7 @@ from carbonid_evaluation.db import MIGRATIONS, Base
 from carbonid_evaluation.evidence import EvidenceStore
 from carbonid_evaluation.rule_sets import RuleSetCache, install_bundled_rule_sets
 from carbonid_kit.app import ServiceRuntime, create_service_app
-from carbonid_kit.migrations import upgrade
+from carbonid_kit.migrations import serve_or_migrate, upgrade
 
 MULTIPART_OVERHEAD_BYTES = 256 * 1024
 
@@ -43,7 +43,10 @@ def create_app(settings: EvaluationSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    """``carbonid-evaluation``: migrate the database, then serve."""
+    """``carbonid-evaluation``: migrate the database, then serve; ``carbonid-evaluation migrate``: only migrate."""
+    command = serve_or_migrate("carbonid-evaluation")
     settings = EvaluationSettings()
     upgrade(MIGRATIONS, settings.database_url)
+    if command == "migrate":
+        return
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)

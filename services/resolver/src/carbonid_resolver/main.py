@@ -10,7 +10,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from carbonid_kit.app import ServiceRuntime, create_service_app
-from carbonid_kit.migrations import upgrade
+from carbonid_kit.migrations import serve_or_migrate, upgrade
 from carbonid_resolver.api import routers
 from carbonid_resolver.config import ResolverSettings
 from carbonid_resolver.db import MIGRATIONS, Base
@@ -55,7 +55,10 @@ def create_app(
 
 
 def main() -> None:
-    """``carbonid-resolver``: migrate the database, then serve."""
+    """``carbonid-resolver``: migrate the database, then serve; ``carbonid-resolver migrate``: only migrate."""
+    command = serve_or_migrate("carbonid-resolver")
     settings = ResolverSettings()
     upgrade(MIGRATIONS, settings.database_url)
+    if command == "migrate":
+        return
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None)
