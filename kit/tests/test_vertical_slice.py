@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from kit_samples import enterprise_resolved
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,21 +47,6 @@ def consumer_metadata() -> tuple[MetaData, Table]:
         Column("times", Integer, nullable=False),
     )
     return md, seen
-
-
-def payload(name: str = "湖州示例建材有限公司") -> EnterpriseResolved:
-    return EnterpriseResolved(
-        enterprise_id=uuid.uuid4(),
-        identifier_prefix="88.118.8",
-        name=name,
-        uscc="91330500MA2B3C4D5U",
-        region_code="330502",
-        province_code="330000",
-        city_code="330500",
-        county_code="330502",
-        industry_code="3011",
-        resolved_at=datetime.now(UTC),
-    )
 
 
 async def make_runtime(
@@ -139,7 +124,7 @@ async def outbox_size(runtime: ServiceRuntime) -> int:
 
 async def test_state_and_event_commit_together_and_apply_once(slice_: dict[str, Any]) -> None:
     producer, consumer = slice_["producer"], slice_["consumer"]
-    events = [payload(f"企业{i}") for i in range(50)]
+    events = [enterprise_resolved(f"企业{i}") for i in range(50)]
     for data in events:
         await write_state_and_event(producer, slice_["enterprises"], data)
 
@@ -147,7 +132,7 @@ async def test_state_and_event_commit_together_and_apply_once(slice_: dict[str, 
     async def write_then_fail() -> None:
         async with transaction(producer.sessions) as session:
             await session.execute(slice_["enterprises"].insert().values(id=uuid.uuid4(), name="回滚"))
-            await producer.outbox.add(session, payload("回滚"))
+            await producer.outbox.add(session, enterprise_resolved("回滚"))
             raise RuntimeError("fail after writing")
 
     with pytest.raises(RuntimeError):
@@ -167,7 +152,7 @@ async def test_state_and_event_commit_together_and_apply_once(slice_: dict[str, 
 async def test_duplicate_delivery_is_applied_once(slice_: dict[str, Any]) -> None:
     consumer = slice_["consumer"]
     await consumer.start()
-    event = CloudEvent.of(payload(), source="urn:test")
+    event = CloudEvent.of(enterprise_resolved(), source="urn:test")
     kafka = AIOKafkaProducer(bootstrap_servers=slice_["bootstrap"])
     await kafka.start()
     try:
@@ -185,7 +170,7 @@ async def test_duplicate_delivery_is_applied_once(slice_: dict[str, Any]) -> Non
 
 async def test_relay_killed_between_publish_and_commit(slice_: dict[str, Any], monkeypatch: Any) -> None:
     producer, consumer = slice_["producer"], slice_["consumer"]
-    events = [payload(f"重发{i}") for i in range(10)]
+    events = [enterprise_resolved(f"重发{i}") for i in range(10)]
     for data in events:
         await write_state_and_event(producer, slice_["enterprises"], data)
 
@@ -231,8 +216,8 @@ async def test_poison_message_goes_to_dead_letter_and_stream_goes_on(slice_: dic
         await kafka.send_and_wait(topic, value=b"{}", key=b"y", headers=[("ce_specversion", b"\xff\xfe")])
     finally:
         await kafka.stop()
-    refused = payload("拒绝")
-    good = payload("正常企业")
+    refused = enterprise_resolved("拒绝")
+    good = enterprise_resolved("正常企业")
     await write_state_and_event(producer, slice_["enterprises"], refused)
     await write_state_and_event(producer, slice_["enterprises"], good)
     await producer.start()

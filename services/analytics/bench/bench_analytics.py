@@ -6,12 +6,14 @@ What it measures (and how):
 - **Rebuild rate**: synthetic events (``tests/analytics_synthetic.py``: enterprises with superseding and tied
   calculations, evaluations, certificates; 5 % duplicates; shuffled within each chunk of 500 enterprises) are
   encoded as Kafka records (CloudEvents binary mode) and applied **without Kafka**: ``CloudEvent.decode`` then
-  ``carbonid_analytics.batch.apply_batch`` (inbox claim, facts and ``is_current`` set-wise) per ``--batch``
-  records — the same resulting state as the per-event handlers (``test_batch_equivalence``). Encoding is
-  outside the timed section. The first 1,000 enterprises go through the per-event handlers with one
-  transaction per record, as the kit's live consumer applies them, for comparison.
+  ``carbonid_analytics.batch.apply_batch`` (inbox claim, facts, ``is_current`` and rollups set-wise) per
+  ``--batch`` records — the code path of the live consumer, which hands ``apply_new`` each Kafka batch.
+  Encoding is outside the timed section. The first 1,000 enterprises go through the same path one record per
+  transaction (the consumer's fallback after a failed batch), for comparison.
 - **Dashboard latency**: the service runs as its console script under uvicorn (one worker, consumers off) on the
   loaded database; ``--clients`` concurrent clients send a mix of dashboard queries for ``--seconds``.
+- **Plans** (``--explain``): EXPLAIN ANALYZE of a national and a provincial period summary, aggregated from the
+  current facts (what the dashboards did before the rollups) and from the rollups.
 - **Memory**: peak RSS of this process (the applier), of the server, and of PostgreSQL's processes.
 PostgreSQL is the embedded one with ``fsync=off`` (the test setting): durable settings lower the rebuild rate.
 """
@@ -44,28 +46,14 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from analytics_synthetic import enterprise_events  # noqa: E402
 
 from carbonid_analytics.batch import apply_batch  # noqa: E402
-from carbonid_analytics.config import AnalyticsSettings  # noqa: E402
-from carbonid_analytics.db import MIGRATIONS, inbox  # noqa: E402
-from carbonid_analytics.handlers import ProjectionHandlers  # noqa: E402
+from carbonid_analytics.db import MIGRATIONS  # noqa: E402
 from carbonid_contracts.envelope import CloudEvent  # noqa: E402
-from carbonid_contracts.topics import EventType  # noqa: E402
 from carbonid_kit.db import create_engine, session_factory, transaction  # noqa: E402
 from carbonid_kit.embedded import EmbeddedPostgres, free_port  # noqa: E402
-from carbonid_kit.messaging.inbox import claim  # noqa: E402
 from carbonid_kit.migrations import upgrade_async  # noqa: E402
 from carbonid_kit.testing_tokens import TestTokens  # noqa: E402
 
 Record = tuple[list[tuple[str, bytes]], bytes]
-
-
-class Registry:
-    """Collects handlers the way EventConsumers.on does."""
-
-    def __init__(self) -> None:
-        self.handlers: dict[EventType, Any] = {}
-
-    def on(self, event_type: EventType, handler: Any) -> None:
-        self.handlers[event_type] = handler
 
 
 def chunk_records(rng: random.Random, first: int, enterprises: int) -> list[Record]:
@@ -77,13 +65,12 @@ def chunk_records(rng: random.Random, first: int, enterprises: int) -> list[Reco
     return [(e.headers(), e.value()) for e in events]
 
 
-async def apply_per_record(sessions: Any, handlers: dict[EventType, Any], records: list[Record]) -> None:
-    """What the kit's consumer does: decode, then claim + handler in one transaction per record."""
+async def apply_per_record(sessions: Any, records: list[Record]) -> None:
+    """The consumer's fallback: decode, then the same path with one record per transaction."""
     for headers, value in records:
         event = CloudEvent.decode(headers, value)
         async with transaction(sessions) as session:
-            if await claim(session, inbox, event.id, event.type.value):
-                await handlers[event.type](session, event)
+            await apply_batch(session, [event], dead_after=8)
 
 
 async def apply_batched(sessions: Any, records: list[Record], batch: int) -> None:
@@ -186,6 +173,40 @@ async def load(base: str, tokens: TestTokens, clients: int, seconds: float) -> d
     return latencies
 
 
+FACT_SUMMARY = """
+SELECT coalesce(sum(c.total_emissions_tco2), 0), coalesce(sum(c.net_emissions_tco2), 0),
+       coalesce(sum(c.energy_tce), 0), sum(c.total_emissions_tco2) FILTER (WHERE c.added_value_10k_cny > 0),
+       sum(c.added_value_10k_cny) FILTER (WHERE c.added_value_10k_cny > 0), count(DISTINCT c.enterprise_id)
+FROM calculations c
+WHERE c.is_current AND c.region_code LIKE :prefix AND c.period_kind = 'year' AND c.period_code = '2024'
+"""
+ROLLUP_SUMMARY = """
+SELECT coalesce(sum(total_emissions_tco2), 0), coalesce(sum(net_emissions_tco2), 0), coalesce(sum(energy_tce), 0),
+       CASE WHEN sum(valued_facts) > 0 THEN sum(valued_emissions_tco2) END,
+       CASE WHEN sum(valued_facts) > 0 THEN sum(added_value_10k_cny) END, coalesce(sum(facts), 0)
+FROM calculation_rollups
+WHERE region_code LIKE :prefix AND period_kind = 'year' AND period_code = '2024'
+"""
+
+
+async def explain(url: str) -> None:
+    """EXPLAIN ANALYZE of one period summary from the facts and from the rollups (same answer)."""
+    from sqlalchemy import text
+
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            for label, sql in (("facts", FACT_SUMMARY), ("rollups", ROLLUP_SUMMARY)):
+                for prefix in ("%", "33%"):
+                    answer = (await conn.execute(text(sql), {"prefix": prefix})).one()
+                    plan = (await conn.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}"), {"prefix": prefix})).all()
+                    print(f"-- summary 2024 from the {label}, region LIKE {prefix!r}: {tuple(answer)}")
+                    for (line,) in plan:
+                        print(f"   {line}")
+    finally:
+        await engine.dispose()
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
@@ -198,7 +219,9 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument("--explain", action="store_true", help="print the plans of a period summary")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr] - progress lines when redirected
 
     with tempfile.TemporaryDirectory(prefix="analytics-bench-") as tmp:
         port = free_port()
@@ -207,19 +230,16 @@ async def main() -> None:
         try:
             url = pg.database_url("carbonid_analytics")
             await upgrade_async(MIGRATIONS, url)
-            settings = AnalyticsSettings(database_url=url, environment="test", log_json=False)
             engine = create_engine(url, pool_size=2)
             sessions = session_factory(engine)
-            registry = Registry()
-            ProjectionHandlers(settings).register(registry)
             rng = random.Random(args.seed)
 
             # one transaction per record, as the kit's consumer commits (a sample)
             sample = chunk_records(rng, 0, 1000)
             started = time.perf_counter()
-            await apply_per_record(sessions, registry.handlers, sample)
+            await apply_per_record(sessions, sample)
             per_record_rate = len(sample) / (time.perf_counter() - started)
-            print(f"per-record transactions: {len(sample):,} records at {per_record_rate:,.0f} records/s")
+            print(f"per-record transactions: {len(sample):,} records at {per_record_rate:,.0f} records/s", flush=True)
 
             applied, enterprises, busy = len(sample), 1000, 0.0
             report_at = 100_000
@@ -246,6 +266,8 @@ async def main() -> None:
                 await session.execute(text("ANALYZE"))
                 await session.commit()
             await engine.dispose()
+            if args.explain:
+                await explain(url)
             rebuild_rate = (applied - len(sample)) / busy
             print(f"rebuild: {applied:,} records ({enterprises:,} enterprises) applied in {busy:,.1f} s busy time")
             print(

@@ -2,10 +2,16 @@
 
 - One consumer group per service, new groups start from the earliest offset (Tansu's ``latest`` is wrong
   after multi-record batches, and a new projection must see history anyway).
-- Records arrive in batches; each record's effect commits in its own database transaction together with
-  its inbox row; the Kafka offsets are committed once per batch, after every effect committed
+- Records arrive in batches; the batch's effects commit in one database transaction together with its
+  inbox rows; the Kafka offsets are committed once per batch, after the effects committed
   (AckPolicy.NACK_ON_ERROR: an exception seeks back and the batch is delivered again; the inbox skips what
   was already applied).
+- A handler is either per event (``on(type, handler)``: ``handler(session, event)``) or per batch
+  (``subscribe_batch(types, handler)``: ``handler(session, events)`` with the batch's new events of those
+  types, in topic/partition/offset order, so that a projection can apply them set-wise). When a batch fails
+  for a reason other than the infrastructure, it is applied again one event at a time, each in its own
+  savepoint, through the same handlers (a batch handler then gets a one-element list), so that only the
+  event at fault is dead-lettered.
 - A record that can never be applied (not a CarbonID CloudEvent, an invalid payload, a ``PermanentError``,
   or an error that repeats ``max_attempts`` times) goes to ``<prefix>dlq.<group>`` with the reason in its
   headers, and the stream goes on. Infrastructure errors (database or network down) are retried with
@@ -18,7 +24,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +48,7 @@ from carbonid_kit.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[CloudEvent]], Awaitable[None]]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, TimeoutError)
 
 
@@ -72,6 +79,7 @@ class EventConsumers:
         self.group = group or settings.service_name
         self.max_attempts = max_attempts
         self.handlers: dict[EventType, EventHandler] = {}
+        self.batch_handlers: dict[EventType, BatchHandler] = {}
         self.broker: KafkaBroker | None = None
         self._dlq: AIOKafkaProducer | None = None
         self._stopping = False
@@ -81,18 +89,49 @@ class EventConsumers:
 
     def on(self, event_type: EventType, handler: EventHandler) -> None:
         """Apply ``handler(session, event)`` to each event of this type, once, inside its transaction."""
+        if event_type in self.batch_handlers:
+            raise ValueError(f"{event_type} already has a batch handler")
         self.handlers[event_type] = handler
+
+    def subscribe_batch(self, event_types: Iterable[EventType], handler: BatchHandler) -> None:
+        """Apply ``handler(session, events)`` to the new events of these types of each batch, in one transaction.
+
+        ``events`` are the batch's events of these types not applied before (inbox), each once, in topic,
+        partition and offset order; after a failure of the whole batch the handler gets them one at a time.
+        """
+        types = list(event_types)
+        for event_type in types:
+            if event_type in self.handlers:
+                raise ValueError(f"{event_type} already has a per-event handler")
+        for event_type in types:
+            self.batch_handlers[event_type] = handler
+
+    @property
+    def event_types(self) -> list[EventType]:
+        return [*self.handlers, *self.batch_handlers]
 
     @property
     def topics(self) -> dict[str, EventType]:
-        return {topic_for(t, self.settings.topic_prefix): t for t in self.handlers}
+        return {topic_for(t, self.settings.topic_prefix): t for t in self.event_types}
+
+    def handler_for(self, event_type: EventType) -> EventHandler:
+        """The handler applying one event of this type (a batch handler with a one-element list)."""
+        per_event = self.handlers.get(event_type)
+        if per_event is not None:
+            return per_event
+        batch_handler = self.batch_handlers[event_type]
+
+        async def one(session: AsyncSession, event: CloudEvent) -> None:
+            await batch_handler(session, [event])
+
+        return one
 
     @property
     def dead_letter_topic(self) -> str:
         return dead_letter_topic(self.group, self.settings.topic_prefix)
 
     async def start(self) -> None:
-        if not self.handlers:
+        if not self.event_types:
             return
         s = self.settings
         self._dlq = new_producer(s)
@@ -192,21 +231,32 @@ class EventConsumers:
     async def _apply_batch(self, decoded: list[tuple[Any, CloudEvent]]) -> list[tuple[str, str, str]]:
         """Fast path: claim the whole batch in the inbox with one statement and apply it in one transaction.
 
-        If any handler fails, that transaction rolls back and the batch is applied again event by event,
-        each in a savepoint, so that only the failing event is retried or dead-lettered.
+        Per-event handlers run in the batch's order; then each batch handler runs once with its new events
+        in topic/partition/offset order. If any handler fails, that transaction rolls back and the batch is
+        applied again event by event, each in a savepoint, so that only the failing event is retried or
+        dead-lettered.
         """
         try:
             async with transaction(self.sessions) as session:
                 fresh = await claim_many(session, self.inbox, [(e.id, e.type.value) for _, e in decoded])
                 outcomes: list[tuple[str, str, str]] = []
-                for _, event in decoded:
-                    if event.id in fresh:
-                        fresh.discard(event.id)  # the same event twice in one batch applies once
-                        trace_id_var.set(trace_id_from_traceparent(event.traceparent))
-                        await self.handlers[event.type](session, event)
-                        outcomes.append(("applied", "", ""))
-                    else:
+                for_batch: dict[int, tuple[BatchHandler, list[tuple[Any, CloudEvent]]]] = {}
+                for record, event in decoded:
+                    if event.id not in fresh:
                         outcomes.append(("duplicate", "", ""))
+                        continue
+                    fresh.discard(event.id)  # the same event twice in one batch applies once
+                    outcomes.append(("applied", "", ""))
+                    batch_handler = self.batch_handlers.get(event.type)
+                    if batch_handler is not None:
+                        for_batch.setdefault(id(batch_handler), (batch_handler, []))[1].append((record, event))
+                        continue
+                    trace_id_var.set(trace_id_from_traceparent(event.traceparent))
+                    await self.handlers[event.type](session, event)
+                for batch_handler, pending in for_batch.values():
+                    pending.sort(key=lambda pair: (str(pair[0].topic), int(pair[0].partition), int(pair[0].offset)))
+                    trace_id_var.set(None)  # many events, many traces
+                    await batch_handler(session, [event for _, event in pending])
             return outcomes
         except Exception as exc:
             if is_transient(exc):
@@ -217,7 +267,7 @@ class EventConsumers:
 
     async def _apply_one(self, session: AsyncSession, event: CloudEvent) -> tuple[str, str, str]:
         """``(outcome, reason, detail)``: applied, duplicate, or dead (with why)."""
-        handler = self.handlers[event.type]
+        handler = self.handler_for(event.type)
         trace_id_var.set(trace_id_from_traceparent(event.traceparent))
         for attempt in range(1, self.max_attempts + 1):
             try:

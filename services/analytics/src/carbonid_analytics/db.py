@@ -4,19 +4,26 @@ Projection tables hold every received fact with an ``is_current`` flag: the curr
 period is the newest one (``confirmed_at``/``completed_at``/``issued_at``, tie-broken by id) that no received
 fact supersedes (``supersedes`` / ``revokes``). The flag is a function of the *set* of received events, so
 duplicates and any delivery order converge to the same state, and a rebuild from the topics reproduces it.
-Aggregates are computed with SQL at query time over the current facts.
+
+Rollups (``*_rollups``) hold the sums of the current facts per period × region × industry × identifier node
+type × park (the finest grain of every dashboard filter), maintained in the transaction that flips
+``is_current`` or moves an enterprise to another node type or park; dashboards aggregate them instead of the
+facts. They are projections too: a function of the facts and the enterprise profiles.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -120,6 +127,13 @@ calculations = Table(
         postgresql_where=text("is_current"),
     ),
     Index("ix_calculations_current_year", "period_year", "region_code", postgresql_where=text("is_current")),
+    # region scopes are prefixes (LIKE '33%'): only a pattern-ops btree serves them under a non-C collation
+    Index(
+        "ix_calculations_current_period_region_prefix",
+        "period_code",
+        text("region_code varchar_pattern_ops"),
+        postgresql_where=text("is_current"),
+    ),
 )
 
 calculation_carriers = Table(
@@ -161,6 +175,12 @@ evaluations = Table(
         "period_kind",
         "period_code",
         "region_code",
+        postgresql_where=text("is_current"),
+    ),
+    Index(
+        "ix_evaluations_current_period_region_prefix",
+        "period_code",
+        text("region_code varchar_pattern_ops"),
         postgresql_where=text("is_current"),
     ),
 )
@@ -210,6 +230,80 @@ consumer_generation = Table(
     Column("changed_by", String(200)),
 )
 
+
+def _rollup_key_columns() -> list[Column[Any]]:
+    """The grain of the rollups: the dimension columns of the facts, plus the enterprise's node type and park
+    (``unknown`` / NULL while no ``enterprise.resolved`` was received, as the dashboards' outer join has it)."""
+    return [
+        *_period_columns(),
+        *_region_columns(),
+        *_industry_columns(),
+        Column("node_type", String(16), nullable=False),
+        Column("park", String(200)),
+    ]
+
+
+ROLLUP_KEY = ("period_code", "region_code", "industry_code", "node_type", "park")
+"""The columns that identify a rollup row (the other dimension columns follow from the codes)."""
+
+
+def _rollup_indexes(name: str, *extra: str) -> list[Index]:
+    return [Index(f"ux_{name}_key", *ROLLUP_KEY, *extra, unique=True, postgresql_nulls_not_distinct=True)]
+
+
+def _rollup_id() -> Column[int]:
+    return Column("rollup_id", BigInteger, Identity(always=True), primary_key=True)
+
+
+calculation_rollups = Table(
+    "calculation_rollups",
+    md,
+    _rollup_id(),
+    *_rollup_key_columns(),
+    Column("facts", Integer, nullable=False, doc="current calculations = enterprises (one per period)"),
+    Column("total_emissions_tco2", Numeric, nullable=False),
+    Column("net_emissions_tco2", Numeric, nullable=False),
+    Column("energy_tce", Numeric, nullable=False),
+    Column("valued_facts", Integer, nullable=False, doc="current calculations with a positive added value"),
+    Column("valued_emissions_tco2", Numeric, nullable=False, doc="Σ gross emissions where added value > 0"),
+    Column("added_value_10k_cny", Numeric, nullable=False, doc="Σ added value where added value > 0"),
+    *_rollup_indexes("calculation_rollups"),
+)
+
+carrier_rollups = Table(
+    "carrier_rollups",
+    md,
+    _rollup_id(),
+    *_rollup_key_columns(),
+    Column("carrier", String(32), nullable=False),
+    Column("facts", Integer, nullable=False),
+    Column("emissions_tco2", Numeric, nullable=False),
+    Column("energy_tce", Numeric, nullable=False),
+    *_rollup_indexes("carrier_rollups", "carrier"),
+)
+
+evaluation_rollups = Table(
+    "evaluation_rollups",
+    md,
+    _rollup_id(),
+    *_rollup_key_columns(),
+    Column("grade", SmallInteger, nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("facts", Integer, nullable=False),
+    *_rollup_indexes("evaluation_rollups", "grade", "level"),
+)
+
+certificate_rollups = Table(
+    "certificate_rollups",
+    md,
+    _rollup_id(),
+    *_rollup_key_columns(),
+    Column("facts", Integer, nullable=False),
+    *_rollup_indexes("certificate_rollups"),
+)
+
+ROLLUP_TABLES: tuple[Table, ...] = (calculation_rollups, carrier_rollups, evaluation_rollups, certificate_rollups)
+
 PROJECTION_TABLES: tuple[Table, ...] = (
     enterprises,
     calculations,
@@ -217,6 +311,7 @@ PROJECTION_TABLES: tuple[Table, ...] = (
     evaluations,
     certificates,
     certificate_revocations,
+    *ROLLUP_TABLES,
 )
 
 benchmark_sets = Table(

@@ -1,8 +1,13 @@
-"""Dashboard queries: SQL aggregates over the current facts, within a region scope and filters.
+"""Dashboard queries: SQL aggregates of the current facts, within a region scope and filters.
 
-Every query filters on ``is_current`` (the latest, non-superseded fact per enterprise and period) and the
-caller's effective region scope (``region_code LIKE '<prefix>%'``, the same rule as ``region_within``).
-Sums are exact ``numeric``; ratios are made from them by ``domain.measures``.
+Sums, counts and distributions of whole periods read the rollups (``db.*_rollups``: the current facts summed
+per period × region × industry × node type × park, kept in step with the facts by the consumer), so their cost
+follows the number of rollup rows, not of facts. What needs single facts reads the facts themselves, filtered
+on ``is_current`` (the latest, non-superseded fact per enterprise and period): rankings of enterprises,
+typical cases, benchmark figures and day buckets (reporting activity by the date a fact was confirmed).
+Both filter the caller's effective region scope with ``region_code LIKE '<prefix>%'`` (the same rule as
+``region_within``). Sums are exact ``numeric``; ratios are made from them by ``domain.measures``. Within one
+period an enterprise has one current fact, so the enterprise count of a period is its number of current facts.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, FromClause, Select, Table, and_, func, select
+from sqlalchemy import ColumnElement, FromClause, Select, Table, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carbonid_analytics import db
@@ -52,6 +57,8 @@ class PeriodSelection:
 
 
 E = db.enterprises
+R = db.calculation_rollups
+ROLLUPS = frozenset(t.name for t in db.ROLLUP_TABLES)
 
 
 def for_period(code: str) -> PeriodSelection:
@@ -80,21 +87,26 @@ def day_bucket(t: Table) -> Any:
 
 
 def conditions(t: Table, sl: Slice, period: PeriodSelection | None) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [t.c.is_current]
+    """The slice and period as conditions on a fact table (joined to the enterprises when the slice filters
+    on their profile, see ``source``) or on a rollup table (which carries the profile itself)."""
+    rollup = t.name in ROLLUPS
+    conds: list[ColumnElement[bool]] = [] if rollup else [t.c.is_current]
     prefix = scope_prefix(sl.scope)
     if prefix:
         conds.append(t.c.region_code.startswith(prefix, autoescape=True))
     if sl.industry:
         conds.append(_industry_column(t, sl.industry) == sl.industry)
     if sl.node_type:
-        conds.append(func.coalesce(E.c.node_type, "unknown") == sl.node_type)
+        conds.append((t.c.node_type if rollup else func.coalesce(E.c.node_type, "unknown")) == sl.node_type)
     if sl.park:
-        conds.append(E.c.park == sl.park)
+        conds.append((t.c.park if rollup else E.c.park) == sl.park)
     if period is not None:
         if period.code is not None:
             # the kind too, so that the partial (period_kind, period_code, region_code) index applies
             conds += [t.c.period_kind == period.granularity, t.c.period_code == period.code]
         elif period.granularity == "day":
+            if rollup:
+                raise ValueError("day buckets are made from the facts' times; rollups are per period")
             bucket = day_bucket(t)
             if period.start is not None:
                 conds.append(bucket >= period.start)
@@ -110,6 +122,8 @@ def conditions(t: Table, sl: Slice, period: PeriodSelection | None) -> list[Colu
 
 
 def source(t: Table, sl: Slice, *, with_enterprise: bool = False) -> FromClause:
+    if t.name in ROLLUPS:
+        return t
     if sl.needs_enterprise or with_enterprise:
         return t.outerjoin(E, E.c.enterprise_id == t.c.enterprise_id)
     return t
@@ -124,6 +138,19 @@ def calculation_measures(t: Table = db.calculations) -> list[Any]:
         func.sum(t.c.total_emissions_tco2).filter(with_value).label("total_with_value"),
         func.sum(t.c.added_value_10k_cny).filter(with_value).label("added_value"),
         func.count(func.distinct(t.c.enterprise_id)).label("enterprises"),
+    ]
+
+
+def rollup_measures() -> list[Any]:
+    """``calculation_measures`` from the calculation rollups (same values: sums of the same current facts)."""
+    valued = func.sum(R.c.valued_facts) > 0
+    return [
+        func.coalesce(func.sum(R.c.total_emissions_tco2), ZERO).label("total"),
+        func.coalesce(func.sum(R.c.net_emissions_tco2), ZERO).label("net"),
+        func.coalesce(func.sum(R.c.energy_tce), ZERO).label("energy"),
+        case((valued, func.sum(R.c.valued_emissions_tco2))).label("total_with_value"),
+        case((valued, func.sum(R.c.added_value_10k_cny))).label("added_value"),
+        func.coalesce(func.sum(R.c.facts), 0).label("enterprises"),
     ]
 
 
@@ -146,8 +173,11 @@ class CalculationSums:
 
 
 async def calculation_sums(session: AsyncSession, sl: Slice, period: PeriodSelection) -> CalculationSums:
-    t = db.calculations
-    stmt = select(*calculation_measures(t)).select_from(source(t, sl)).where(*conditions(t, sl, period))
+    if period.granularity == "day":
+        t = db.calculations
+        stmt = select(*calculation_measures(t)).select_from(source(t, sl)).where(*conditions(t, sl, period))
+    else:
+        stmt = select(*rollup_measures()).where(*conditions(R, sl, period))
     return CalculationSums.of((await session.execute(stmt)).one())
 
 
@@ -168,11 +198,10 @@ async def calculation_series(
         rows = (await session.execute(stmt)).all()
         return [(row.bucket.isoformat(), CalculationSums.of(row)) for row in rows]
     stmt = (
-        select(t.c.period_code.label("bucket"), func.min(t.c.period_start).label("start"), *calculation_measures(t))
-        .select_from(source(t, sl))
-        .where(*conditions(t, sl, period))
-        .group_by(t.c.period_code)
-        .order_by(func.min(t.c.period_start), t.c.period_code)
+        select(R.c.period_code.label("bucket"), func.min(R.c.period_start).label("start"), *rollup_measures())
+        .where(*conditions(R, sl, period))
+        .group_by(R.c.period_code)
+        .order_by(func.min(R.c.period_start), R.c.period_code)
     )
     rows = (await session.execute(stmt)).all()
     return [(row.bucket, CalculationSums.of(row)) for row in rows]
@@ -191,17 +220,37 @@ def industry_key(t: Table, level: IndustryLevel) -> Any:
     }[level]
 
 
+GroupBy = Literal[
+    "province", "city", "county", "section", "division", "group", "class", "node_type", "park", "enterprise"
+]
+
+
 async def calculation_groups(
-    session: AsyncSession, sl: Slice, period: PeriodSelection, key: Any, *, with_enterprise: bool = False
+    session: AsyncSession, sl: Slice, period: PeriodSelection, by: GroupBy
 ) -> list[tuple[str, CalculationSums]]:
-    """Sums per value of ``key`` (rows where the key is unknown are left out)."""
-    t = db.calculations
-    stmt = (
-        select(key.label("key"), *calculation_measures(t))
-        .select_from(source(t, sl, with_enterprise=with_enterprise))
-        .where(*conditions(t, sl, period), key.is_not(None))
-        .group_by(key)
-    )
+    """Sums per region, industry, node type, park (rollups) or enterprise (facts) of one period; rows where
+    the key is unknown are left out."""
+    if by == "enterprise":
+        t = db.calculations
+        key: Any = t.c.enterprise_id
+        stmt = (
+            select(key.label("key"), *calculation_measures(t))
+            .select_from(source(t, sl))
+            .where(*conditions(t, sl, period))
+            .group_by(key)
+        )
+    else:
+        if by in ("province", "city", "county"):
+            key = region_key(R, by)
+        elif by in ("section", "division", "group", "class"):
+            key = industry_key(R, by)
+        else:
+            key = R.c[by]
+        stmt = (
+            select(key.label("key"), *rollup_measures())
+            .where(*conditions(R, sl, period), key.is_not(None))
+            .group_by(key)
+        )
     rows = (await session.execute(stmt)).all()
     return [(str(row.key), CalculationSums.of(row)) for row in rows]
 
@@ -227,11 +276,10 @@ async def enterprise_names(session: AsyncSession, ids: Sequence[uuid.UUID]) -> d
 
 
 async def carrier_sums(session: AsyncSession, sl: Slice, period: PeriodSelection) -> list[tuple[str, Decimal, Decimal]]:
-    t, c = db.calculations, db.calculation_carriers
+    c = db.carrier_rollups
     stmt = (
         select(c.c.carrier, func.sum(c.c.emissions_tco2).label("emissions"), func.sum(c.c.energy_tce).label("tce"))
-        .select_from(source(t, sl).join(c, c.c.calculation_id == t.c.calculation_id))
-        .where(*conditions(t, sl, period))
+        .where(*conditions(c, sl, period))
         .group_by(c.c.carrier)
         .order_by(c.c.carrier)
     )
@@ -240,10 +288,9 @@ async def carrier_sums(session: AsyncSession, sl: Slice, period: PeriodSelection
 
 async def grade_counts(session: AsyncSession, sl: Slice, period: PeriodSelection) -> list[tuple[int, str, int]]:
     """(grade, level, number of current evaluations)."""
-    v = db.evaluations
+    v = db.evaluation_rollups
     stmt = (
-        select(v.c.grade, v.c.level, func.count().label("n"))
-        .select_from(source(v, sl))
+        select(v.c.grade, v.c.level, func.sum(v.c.facts).label("n"))
         .where(*conditions(v, sl, period))
         .group_by(v.c.grade, v.c.level)
     )
@@ -251,18 +298,17 @@ async def grade_counts(session: AsyncSession, sl: Slice, period: PeriodSelection
 
 
 async def certificate_count(session: AsyncSession, sl: Slice, period: PeriodSelection) -> int:
-    c = db.certificates
-    stmt = select(func.count()).select_from(source(c, sl)).where(*conditions(c, sl, period))
+    c = db.certificate_rollups
+    stmt = select(func.coalesce(func.sum(c.c.facts), 0)).where(*conditions(c, sl, period))
     return int((await session.execute(stmt)).scalar_one())
 
 
 async def latest_period(session: AsyncSession, sl: Slice) -> str | None:
     """The newest annual period with data in the slice, else the newest period of any kind."""
-    t = db.calculations
-    base = select(t.c.period_code).select_from(source(t, sl)).where(*conditions(t, sl, None))
+    base = select(R.c.period_code).where(*conditions(R, sl, None))
     for stmt in (
-        base.where(t.c.period_kind == "year").order_by(t.c.period_start.desc()).limit(1),
-        base.order_by(t.c.period_end.desc(), t.c.period_start.desc()).limit(1),
+        base.where(R.c.period_kind == "year").order_by(R.c.period_start.desc()).limit(1),
+        base.order_by(R.c.period_end.desc(), R.c.period_start.desc()).limit(1),
     ):
         code = (await session.execute(stmt)).scalar_one_or_none()
         if code is not None:

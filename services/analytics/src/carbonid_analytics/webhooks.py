@@ -1,6 +1,6 @@
 """Regulator webhooks: the dispatcher that sends queued deliveries, signed per Standard Webhooks.
 
-Deliveries are queued in the projection transaction (``handlers.enqueue_deliveries``). The dispatcher claims
+Deliveries are queued in the projection transaction (``batch.enqueue_webhooks``). The dispatcher claims
 due ones with a lease (``FOR UPDATE SKIP LOCKED``, so several replicas share the work and a crashed sender's
 claims come back after the lease), posts them outside any transaction, and records each attempt in the log:
 2xx → delivered; otherwise retried with exponential backoff and jitter until ``dead_after`` attempts → dead.

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carbonid_analytics import db, queries
 from carbonid_analytics.api.common import dec, settings_of
 from carbonid_analytics.api.scope import REGION_PATTERN, caller_scope, effective_scope
+from carbonid_analytics.batch import enqueue_webhooks
 from carbonid_analytics.domain.benchmarks import (
     IndustryBenchmark,
     PeriodFigure,
@@ -23,7 +24,6 @@ from carbonid_analytics.domain.benchmarks import (
     industry_benchmarks,
 )
 from carbonid_analytics.domain.dimensions import INDUSTRY_LEVELS, scope_prefix, within_scope
-from carbonid_analytics.handlers import enqueue_deliveries
 from carbonid_contracts.events import BenchmarkEntry, BenchmarkPublished
 from carbonid_kit.auth import Caller, CurrentCaller
 from carbonid_kit.db import transaction
@@ -206,7 +206,7 @@ async def publish(request: Request, caller: CurrentCaller, body: PublishRequest)
                 published_at=now,
             ),
         )
-        await enqueue_deliveries(session, event, scope, dead_after=settings.webhook_max_attempts)
+        await enqueue_webhooks(session, [(event, scope)], dead_after=settings.webhook_max_attempts)
         row = (await session.execute(s.select().where(s.c.benchmark_set_id == set_id))).one()
         stored = (
             await session.execute(

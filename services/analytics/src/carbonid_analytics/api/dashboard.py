@@ -7,9 +7,8 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import func
 
-from carbonid_analytics import db, queries
+from carbonid_analytics import queries
 from carbonid_analytics.api.common import (
     PeriodParam,
     RangeParam,
@@ -208,32 +207,25 @@ async def rankings(
 ) -> dict[str, Any]:
     settings = settings_of(request)
     places, limit = settings.ratio_places, min(limit, settings.ranking_max_limit)
-    t = db.calculations
-    key: Any
+    group_by: queries.GroupBy
     if by == "region":
         region_lvl: queries.RegionLevel = _default_region_level(sl.scope)
         if level in {"province", "city", "county"}:
             region_lvl = level
-        key, level = queries.region_key(t, region_lvl), region_lvl
+        group_by = level = region_lvl
     elif by == "industry":
         industry_lvl: queries.IndustryLevel = "division"
         if level in {"section", "division", "group", "class"}:
             industry_lvl = level
-        key, level = queries.industry_key(t, industry_lvl), industry_lvl
+        group_by = level = industry_lvl
     else:
         level = None
-        key = {
-            "enterprise": t.c.enterprise_id,
-            "node_type": func.coalesce(db.enterprises.c.node_type, "unknown"),
-            "park": db.enterprises.c.park,
-        }[by]
+        group_by = by
     code = await _period_or_latest(request, sl, period)
     if code is None:
         return {"by": by, "level": level, "metric": metric, "order": order, "period": None, "items": []}
     async with request.app.state.runtime.sessions() as session:
-        groups = await queries.calculation_groups(
-            session, sl, queries.for_period(code), key, with_enterprise=by in ("node_type", "park")
-        )
+        groups = await queries.calculation_groups(session, sl, queries.for_period(code), group_by)
         values = [(k, v) for k, s in groups if (v := metric_value(s, metric, places)) is not None]
         ranked = rank(values, order=order, limit=limit)
         names: dict[str, str | None] = {}
@@ -323,9 +315,7 @@ async def region_map(
     groups: dict[str, CalculationSums] = {}
     if code is not None:
         async with request.app.state.runtime.sessions() as session:
-            found = await queries.calculation_groups(
-                session, sl, queries.for_period(code), queries.region_key(db.calculations, level)
-            )
+            found = await queries.calculation_groups(session, sl, queries.for_period(code), level)
             groups = dict(found)
     items = []
     for region in regions_at_level(sl.scope, level):
