@@ -290,7 +290,13 @@ class Driver:
             await self.call("POST", f"/api/calculator/calculations/{cid}/compute", headers)
             await self.call("POST", f"/api/calculator/calculations/{cid}/confirm", headers)
             evaluation = await self.retrying(
-                sub, "calculation", "POST", "/api/evaluation/evaluations", headers, {"period": sub.period}, {422}
+                sub,
+                "calculation",
+                "POST",
+                "/api/evaluation/evaluations?wait=10",  # evaluation waits for the calculation on its way
+                headers,
+                {"period": sub.period},
+                {422},
             )
             eid = evaluation["id"]
             await self.call(

@@ -69,6 +69,9 @@ def domain_problem(error: EvaluationDomainError, status: int = 422) -> Problem:
     )
 
 
+NO_CALCULATION = "no-calculation-for-period"
+
+
 def no_calculation(settings: EvaluationSettings, period: str | None) -> Problem:
     page = settings.calculation_page + (f"?period={period}" if period else "")
     detail_zh = f"本企业没有 {period} 周期已确认的碳排放计算" if period else "本企业还没有已确认的碳排放计算"
@@ -79,7 +82,7 @@ def no_calculation(settings: EvaluationSettings, period: str | None) -> Problem:
     )
     return Problem(
         422,
-        "no-calculation-for-period",
+        NO_CALCULATION,
         "该周期没有碳排放计算",
         "No emission calculation for this period",
         detail_zh + "，请先进行碳排放计算",

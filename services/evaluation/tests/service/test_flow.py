@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -233,6 +234,31 @@ async def test_start_for_a_period_without_calculation_is_refused(service: Harnes
     assert malformed.json()["type"] == "urn:carbonid:problem:validation-error"
     listed = await service.client.get("/evaluations", headers=headers)
     assert listed.json()["items"] == []  # nothing half-written
+
+
+async def test_start_may_wait_for_the_calculation_on_its_way(service: Harness) -> None:
+    """``?wait=`` answers once the period's calculation has arrived, instead of 422 while it travels."""
+    enterprise_id = uuid.uuid4()
+    headers = service.enterprise(enterprise_id)
+    calc = calculation(enterprise_id, period="2024Q2")
+    not_yet = await service.client.post("/evaluations", json={"period": "2024Q2"}, headers=headers)
+    assert not_yet.status_code == 422  # without wait: at once
+
+    waiting = asyncio.create_task(
+        service.client.post("/evaluations", params={"wait": 10}, json={"period": "2024Q2"}, headers=headers)
+    )
+    await service.publish(calc)
+    started = await asyncio.wait_for(waiting, timeout=30)
+    assert started.status_code == 201, started.text
+    assert started.json()["calculation"]["calculation_id"] == str(calc.calculation_id)
+
+    # A period that never comes: the wait ends with the usual clear refusal; out-of-range waits are refused.
+    never = await service.client.post("/evaluations", params={"wait": 0.3}, json={"period": "2019"}, headers=headers)
+    assert never.status_code == 422
+    assert never.json()["type"] == "urn:carbonid:problem:no-calculation-for-period"
+    too_long = await service.client.post("/evaluations", params={"wait": 60}, json={}, headers=headers)
+    assert too_long.status_code == 422
+    assert too_long.json()["type"] == "urn:carbonid:problem:validation-error"
 
 
 async def _value(value: Any) -> Any:

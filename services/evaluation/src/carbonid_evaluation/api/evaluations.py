@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from typing import Annotated, Any
 
@@ -24,6 +26,10 @@ from carbonid_kit.db import transaction
 from carbonid_kit.problems import Problem, forbidden, invalid
 
 router = APIRouter(tags=["evaluations"])
+
+
+MAX_WAIT_SECONDS = 10.0
+WAIT_POLL_SECONDS = 0.1
 
 
 class StartEvaluation(BaseModel):
@@ -204,19 +210,41 @@ async def questionnaire(
     status_code=status.HTTP_201_CREATED,
     summary="Start an evaluation (step 1: questionnaire); 422 no-calculation-for-period without a calculation",
 )
-async def start_evaluation(ctx: Ctx, caller: CurrentCaller, body: StartEvaluation | None = None) -> dict[str, Any]:
+async def start_evaluation(
+    ctx: Ctx,
+    caller: CurrentCaller,
+    body: StartEvaluation | None = None,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=MAX_WAIT_SECONDS,
+            description=(
+                "seconds to wait for the period's calculation when it has not arrived yet (it travels as an "
+                "event after the calculator confirms it); 0 answers 422 no-calculation-for-period at once"
+            ),
+        ),
+    ] = 0,
+) -> dict[str, Any]:
     enterprise_id = own_enterprise(caller, ctx.settings.enterprise_binding_page)
-    async with transaction(ctx.runtime.sessions) as session:
-        evaluation = await workflow.start(
-            session,
-            ctx.settings,
-            ctx.rule_sets,
-            enterprise_id=enterprise_id,
-            user_id=caller.user_id,
-            period=body.period if body else None,
-        )
-        await session.refresh(evaluation)
-        return await evaluation_detail(ctx, session, evaluation)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            async with transaction(ctx.runtime.sessions) as session:
+                evaluation = await workflow.start(
+                    session,
+                    ctx.settings,
+                    ctx.rule_sets,
+                    enterprise_id=enterprise_id,
+                    user_id=caller.user_id,
+                    period=body.period if body else None,
+                )
+                await session.refresh(evaluation)
+                return await evaluation_detail(ctx, session, evaluation)
+        except Problem as problem:
+            if problem.slug != workflow.NO_CALCULATION or time.monotonic() + WAIT_POLL_SECONDS > deadline:
+                raise
+        await asyncio.sleep(WAIT_POLL_SECONDS)  # one short read per poll; the transaction above rolled back
 
 
 @router.get("/evaluations", summary="Evaluation history, newest first")
