@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -25,7 +23,6 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +44,7 @@ from carbonid_kit.embedded import EmbeddedPostgres, free_port
 from carbonid_kit.kafka_server import ApacheKafka
 from carbonid_kit.migrations import ensure_database
 from carbonid_kit.testing import wait_until
-from carbonid_kit.testing_tokens import TestTokens
+from carbonid_kit.testing_tokens import JwksServer, TestTokens
 
 QUESTIONNAIRE_ALL_NO = {
     "energy_management_system": {"value": "no"},
@@ -75,36 +72,6 @@ def analytics_installed() -> bool:
 
 # ---------------------------------------------------------------------------------------------------------------
 # infrastructure shared by a session: PostgreSQL, Apache Kafka, a JWKS server
-
-
-class JwksServer:
-    """Serves one JWKS document on ``/.well-known/jwks.json`` from a thread (what identity does for real)."""
-
-    def __init__(self, jwks: dict[str, Any]) -> None:
-        body = json.dumps(jwks).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/.well-known/jwks.json"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass

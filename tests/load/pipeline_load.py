@@ -45,7 +45,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +58,7 @@ from carbonid_contracts.envelope import CloudEvent
 from carbonid_contracts.events import BenchmarkEntry, BenchmarkPublished
 from carbonid_contracts.topics import topic_for
 from carbonid_kit.embedded import free_port
-from carbonid_kit.testing_tokens import TestTokens
+from carbonid_kit.testing_tokens import JwksServer, TestTokens
 from carbonid_stack.__main__ import Stack
 from carbonid_stack.components import IDENTIFIER_NODE, Component, StackConfig, service_env
 
@@ -82,29 +81,6 @@ def say(message: str) -> None:
 
 # ---------------------------------------------------------------------------------------------------------------
 # the stack, with a test JWKS and raised gateway limits
-
-
-class JwksServer:
-    def __init__(self, jwks: dict[str, Any]) -> None:
-        body = json.dumps(jwks).encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/.well-known/jwks.json"
 
 
 class LoadStack(Stack):

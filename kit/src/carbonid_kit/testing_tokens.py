@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
@@ -58,3 +60,33 @@ class TestTokens:
 
     def headers(self, role: Role, **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.mint(role, **kwargs)}"}
+
+
+class JwksServer:
+    """Serves one JWKS document on ``/.well-known/jwks.json`` from a thread, as identity does for real: for
+    services run as processes (fault suite, load and benchmark scripts) that fetch ``CARBONID_JWKS_URL``."""
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        body = json.dumps(jwks).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/.well-known/jwks.json"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import resource
@@ -30,10 +29,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +48,7 @@ from carbonid_contracts.envelope import CloudEvent  # noqa: E402
 from carbonid_kit.db import create_engine, session_factory, transaction  # noqa: E402
 from carbonid_kit.embedded import EmbeddedPostgres, free_port  # noqa: E402
 from carbonid_kit.migrations import upgrade_async  # noqa: E402
-from carbonid_kit.testing_tokens import TestTokens  # noqa: E402
+from carbonid_kit.testing_tokens import JwksServer, TestTokens  # noqa: E402
 
 Record = tuple[list[tuple[str, bytes]], bytes]
 
@@ -97,25 +94,6 @@ def peak_rss_line(pid: int) -> str:
     """The ``VmHWM`` (peak resident set) line of a process, from /proc."""
     status = Path(f"/proc/{pid}/status").read_text().splitlines()
     return next((line for line in status if line.startswith("VmHWM")), "VmHWM: ? kB")
-
-
-def serve_jwks(tokens: TestTokens) -> tuple[ThreadingHTTPServer, str]:
-    body = json.dumps(tokens.jwks).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
 
 
 QUERY_MIX: list[tuple[str, str, str | None, dict[str, Any]]] = [
@@ -279,12 +257,12 @@ async def main() -> None:
             )
 
             tokens = TestTokens()
-            jwks_server, jwks_url = serve_jwks(tokens)
+            jwks_server = JwksServer(tokens.jwks)
             http_port = free_port()
             env = dict(os.environ) | {
                 "CARBONID_DATABASE_URL": url,
                 "CARBONID_HTTP_PORT": str(http_port),
-                "CARBONID_JWKS_URL": jwks_url,
+                "CARBONID_JWKS_URL": jwks_server.url,
                 "CARBONID_CONSUMERS_ENABLED": "false",
                 "CARBONID_OUTBOX_RELAY_ENABLED": "false",
                 "CARBONID_WEBHOOKS_ENABLED": "false",
@@ -325,7 +303,7 @@ async def main() -> None:
             finally:
                 server.terminate()
                 server.wait(timeout=30)
-                jwks_server.shutdown()
+                jwks_server.close()
         finally:
             pg.stop("immediate")
 
