@@ -5,12 +5,14 @@ install:            ## .venv with the locked packages and every CarbonID distrib
 	scripts/install.sh
 
 up: install web/dist/index.html  ## the whole platform on this machine: PostgreSQL, broker, identifier node, services, gateway
+	scripts/system-packages.sh up
 	.venv/bin/carbonid-stack up $(ARGS)
 
 web/dist/index.html: web/package.json web/package-lock.json web/index.html web/vite.config.ts $(shell find web/src web/public -type f 2>/dev/null)
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 test: install       ## ruff, mypy --strict, import-linter, contract checks, every test suite
+	scripts/system-packages.sh test
 	scripts/check.sh $(ARGS)
 
 lint: install

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field, ValidationError
 
 from carbonid_contracts.codes.uscc import USCC
-from carbonid_kit.app import create_service_app
+from carbonid_kit.app import Degradation, create_service_app
 from carbonid_kit.auth import CurrentCaller
 from carbonid_kit.settings import ServiceSettings
 from carbonid_kit.testing_tokens import TestTokens
@@ -139,6 +139,24 @@ async def test_health_and_metrics(client: httpx.AsyncClient) -> None:
     await client.get("/me")
     text = (await client.get("/metrics")).text
     assert 'carbonid_http_requests_total{method="GET",route="/me",service="kit-test",status="401"}' in text
+    assert "degraded" not in (await client.get("/health/ready")).json()
+
+
+async def test_readiness_names_the_degraded_parts() -> None:
+    font = Degradation("report-font", "缺少中文字体", "no CJK font")
+    present: list[Degradation] = [font]
+    app = create_service_app(
+        ServiceSettings(service_name="kit-test", log_json=False),
+        None,
+        title="t",
+        degraded=[lambda: present[0] if present else None, lambda: None],
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kit") as client:
+        ready = (await client.get("/health/ready")).json()
+        assert ready["status"] == "ready"
+        assert ready["degraded"] == [{"part": "report-font", "detail_zh": "缺少中文字体", "detail_en": "no CJK font"}]
+        present.clear()  # checked on every call: a font installed later is seen without a restart
+        assert "degraded" not in (await client.get("/health/ready")).json()
 
 
 def test_caller_visibility_rule() -> None:

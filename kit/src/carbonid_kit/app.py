@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -37,6 +38,22 @@ from carbonid_kit.settings import ServiceSettings
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Degradation:
+    """An optional part that is missing: the service runs, but ``part`` answers less than it should.
+
+    Services report it at start (a warning in the log) and in ``/health/ready`` (``degraded``), so that the
+    operator learns it when the platform starts, not from a user's 503 later (``carbonid-stack up`` prints it).
+    """
+
+    part: str
+    detail_zh: str
+    detail_en: str
+
+
+DegradedCheck = Callable[[], Degradation | None]
 
 
 class ServiceRuntime:
@@ -164,6 +181,7 @@ def create_service_app(
     readiness: Sequence[ReadinessCheck] = (),
     on_startup: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
     on_shutdown: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
+    degraded: Sequence[DegradedCheck] = (),
     max_body_bytes: int = 1_048_576,
     verify_tokens: bool = True,
 ) -> FastAPI:
@@ -183,6 +201,8 @@ def create_service_app(
             await runtime.start()
         for hook in on_startup:
             await hook(app)
+        for missing in degradations():
+            log.warning("degraded: %s: %s", missing.part, missing.detail_en, extra={"part": missing.part})
         try:
             yield
         finally:
@@ -208,6 +228,9 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name, max_body_bytes=max_body_bytes)
 
+    def degradations() -> list[Degradation]:
+        return [found for check in degraded if (found := check()) is not None]
+
     checks: list[ReadinessCheck] = list(readiness)
     if runtime is not None:
         checks.insert(0, runtime.check_database)
@@ -228,7 +251,10 @@ def create_service_app(
                 await check()
             except Exception as exc:  # readiness reports any failure, whatever its kind
                 raise Problem(503, "not-ready", "服务未就绪", "Service not ready", str(exc), str(exc)) from exc
-        return {"status": "ready", "service": settings.service_name}
+        body: dict[str, Any] = {"status": "ready", "service": settings.service_name}
+        if missing := degradations():
+            body["degraded"] = [asdict(found) for found in missing]
+        return body
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def metrics() -> Response:

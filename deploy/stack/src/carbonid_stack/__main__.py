@@ -49,6 +49,7 @@ class Stack:
         self.processes: list[tuple[Component, subprocess.Popen[bytes]]] = []
         self.demo_loader: subprocess.Popen[bytes] | None = None
         self.demo_started = 0.0
+        self.degraded: list[str] = []
 
     def say(self, message: str) -> None:
         print(f"[carbonid] {message}", flush=True)  # noqa: T201 - the launcher talks to its operator
@@ -159,11 +160,21 @@ class Stack:
                     f"{component.name} exited with {process.returncode}; see {self.logs / (component.name + '.log')}"
                 )
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=2.0).status_code < 500:
+                answer = httpx.get(url, timeout=2.0)
+                if answer.status_code < 500:
                     self.say(f"{component.name} ready")
+                    self.note_degraded(component, answer)
                     return
             time.sleep(0.2)
         raise TimeoutError(f"{component.name} not ready within {timeout} s")
+
+    def note_degraded(self, component: Component, ready: httpx.Response) -> None:
+        """Say at once what a service reports missing (``degraded`` in its readiness answer), and keep it."""
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
+            for part in ready.json().get("degraded") or ():
+                line = f"{component.name} {part['part']}: {part['detail_en']}"
+                self.degraded.append(line)
+                self.say(f"DEGRADED {line}")
 
     def stop(self) -> None:
         if self.demo_loader is not None and self.demo_loader.poll() is None:
@@ -197,6 +208,12 @@ class Stack:
         self.say(f"  PostgreSQL            postgresql://postgres@{c.host}:{c.postgres_port}/")
         self.say(f"  Kafka bootstrap       {c.bootstrap}")
         self.say(f"  logs                  {self.logs}")
+        if self.degraded:
+            self.say("Degraded (the platform runs; these parts answer less until fixed):")
+            for line in self.degraded:
+                self.say(f"  {line}")
+        else:
+            self.say("Optional parts: all present (no service reports anything degraded)")
         self.say("Press Ctrl-C to stop everything.")
 
 

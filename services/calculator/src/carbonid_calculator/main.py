@@ -13,6 +13,7 @@ from carbonid_calculator.data import load_reference_data
 from carbonid_calculator.db import MIGRATIONS, Base
 from carbonid_calculator.evidence_store import EvidenceStore
 from carbonid_calculator.factor_library import FactorSetCache, seed_packaged
+from carbonid_calculator.report.fonts import missing_font
 from carbonid_contracts.topics import EventType
 from carbonid_kit.app import ServiceRuntime, create_service_app
 from carbonid_kit.migrations import serve_or_migrate, upgrade
@@ -44,6 +45,7 @@ def create_app(settings: CalculatorSettings | None = None) -> FastAPI:
         description="Industry taxonomy, emission-factor library, emission calculations with trace, evidence, reports",
         routers=routers,
         on_startup=[seed],
+        degraded=[lambda: missing_font(settings.report_font_path, settings.report_font_dirs)],
         max_body_bytes=max(settings.evidence_max_bytes + MULTIPART_ALLOWANCE, 4 * 1024 * 1024),
     )
     app.state.calculator = context

@@ -20,7 +20,7 @@ from carbonid_calculator.domain import ActivityLine, CalculationInput, Reduction
 from carbonid_calculator.domain.calculation import order_free_sum
 from carbonid_calculator.evidence_store import sniff_media_type
 from carbonid_calculator.factor_library import TABLES, operator_bundle, packaged_bundles, parse_set
-from carbonid_calculator.report.fonts import find_cjk_font, require_cjk_font
+from carbonid_calculator.report.fonts import find_cjk_font, missing_font, require_cjk_font
 from carbonid_calculator.report.html import render_html
 from carbonid_calculator.report.model import report_model
 from carbonid_calculator.serialize import result_json
@@ -158,6 +158,10 @@ def test_report_refuses_to_render_without_a_cjk_font(tmp_path: Path) -> None:
         require_cjk_font(None, (str(tmp_path),))
     assert caught.value.status == 503
     assert caught.value.slug == "report-font-missing"
+    degraded = missing_font(None, (str(tmp_path),))  # said at start and in /health/ready, not only as a 503 later
+    assert degraded is not None
+    assert degraded.part == "reports"
+    assert "fonts-noto-cjk" in degraded.detail_en
 
 
 def test_the_simplified_chinese_face_of_the_noto_collection_is_chosen() -> None:

@@ -16,7 +16,7 @@ from carbonid_certificates.handlers import CertificateIssuer
 from carbonid_certificates.images import CodeImages, load_label_font
 from carbonid_certificates.keys import CertificateKeys
 from carbonid_contracts.topics import EventType
-from carbonid_kit.app import ServiceRuntime, create_service_app
+from carbonid_kit.app import Degradation, ServiceRuntime, create_service_app
 from carbonid_kit.migrations import serve_or_migrate, upgrade
 
 
@@ -34,6 +34,16 @@ def create_app(settings: CertificatesSettings | None = None, *, clock: Callable[
     runtime.consumers.on(EventType.ENTERPRISE_RESOLVED, issuer.on_enterprise_resolved)
     images = CodeImages(settings, load_label_font(settings))
 
+    def label_font_missing() -> Degradation | None:
+        if images.font.data is not None:
+            return None
+        return Degradation(
+            "code-labels",
+            "未找到中文字体：彩色码 PNG 的等级标签改用 ASCII；请安装 fonts-noto-cjk 或设置 CARBONID_QR_FONT_PATH",
+            "no CJK font: the PNG codes' grade labels fall back to ASCII; install fonts-noto-cjk "
+            "or set CARBONID_QR_FONT_PATH",
+        )
+
     async def startup(_: FastAPI) -> None:
         await keys.ensure_active_key()
 
@@ -44,6 +54,7 @@ def create_app(settings: CertificatesSettings | None = None, *, clock: Callable[
         description="Signed carbon-efficiency certificates, coloured codes, public verification, identifiers",
         routers=routers,
         on_startup=[startup],
+        degraded=[label_font_missing],
     )
     app.state.certificates = CertificatesContext(settings, runtime, keys, images, clock)
     app.state.issuer = issuer

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from carbonid_kit.app import Degradation
 from carbonid_kit.problems import Problem
 
 PREFERRED = (
@@ -72,3 +73,16 @@ def require_cjk_font(configured: Path | None, search_dirs: tuple[str, ...]) -> C
             "set CARBONID_REPORT_FONT_PATH",
         )
     return font
+
+
+def missing_font(configured: Path | None, search_dirs: tuple[str, ...]) -> Degradation | None:
+    """What the service reports at start and in ``/health/ready`` when reports cannot be rendered."""
+    if find_cjk_font(configured, search_dirs) is not None:
+        return None
+    return Degradation(
+        "reports",
+        "未找到中文字体：PDF 报告将返回 503 report-font-missing；"
+        "请安装 fonts-noto-cjk 或设置 CARBONID_REPORT_FONT_PATH",
+        "no CJK font: PDF reports answer 503 report-font-missing; install fonts-noto-cjk "
+        "or set CARBONID_REPORT_FONT_PATH",
+    )
