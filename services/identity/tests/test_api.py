@@ -470,3 +470,39 @@ def test_default_key_encryption_secret_is_refused_in_production() -> None:
         environment="production", service_token="real-service-token", key_encryption_secret="a-real-secret-value"
     )
     assert settings.key_encryption_secret.get_secret_value() == "a-real-secret-value"
+
+
+async def test_unbinding_ends_the_sessions_and_finding_by_name_is_for_services(identity: IdentityUnderTest) -> None:
+    tokens = await ready_user(identity.client, "unbinder01")
+    user_id = (await identity.client.get("/me", headers=bearer(tokens))).json()["id"]
+    enterprise = uuid.uuid4()
+    service = {"X-Carbonid-Service-Token": SERVICE_TOKEN}
+    body = {"enterprise_id": str(enterprise), "identifier_prefix": "88.118.8", "region_code": "330502"}
+    assert (
+        await identity.client.post(f"/internal/users/{user_id}/enterprise", json=body, headers=service)
+    ).status_code == 201
+    bound = (await identity.client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).json()
+    assert claims_of(bound)["ent"] == str(enterprise)
+
+    found = await identity.client.get("/internal/users", params={"username": "UNBINDER01"}, headers=service)
+    assert (found.status_code, found.json()["id"]) == (200, user_id)
+    assert (await identity.client.get("/internal/users", params={"username": "unbinder01"})).status_code == 403
+    nobody = await identity.client.get("/internal/users", params={"username": "nobody0001"}, headers=service)
+    assert nobody.status_code == 404
+
+    unbind = f"/internal/users/{user_id}/enterprise/unbind"
+    other = {"enterprise_id": str(uuid.uuid4())}
+    assert (await identity.client.post(unbind, json=other, headers=service)).status_code == 204
+    assert (await identity.client.get("/me", headers=bearer(bound))).status_code == 200  # not that enterprise
+    assert (await identity.client.post(unbind, json={"enterprise_id": str(enterprise)})).status_code == 403
+    assert (
+        await identity.client.post(unbind, json={"enterprise_id": str(enterprise), "actor": user_id}, headers=service)
+    ).status_code == 204
+    assert (await identity.client.get("/me", headers=bearer(bound))).status_code == 401  # every session ended
+    stale = await identity.client.post("/auth/refresh", json={"refresh_token": bound["refresh_token"]})
+    assert stale.status_code == 401
+    again = await login(identity.client, "unbinder01", NEW_PASSWORD)
+    assert again.status_code == 200, again.text
+    assert "ent" not in claims_of(again.json())
+    looked_up = (await identity.client.get(f"/internal/users/{user_id}", headers=service)).json()
+    assert (looked_up["enterprise_id"], looked_up["identifier_prefix"]) == (None, None)

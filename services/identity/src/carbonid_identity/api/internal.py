@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from carbonid_identity.accounts import EnterpriseConflictError, RulesBrokenError, bind_enterprise
+from carbonid_identity.accounts import (
+    EnterpriseConflictError,
+    RulesBrokenError,
+    bind_enterprise,
+    find_by_username,
+    unbind_enterprise,
+)
 from carbonid_identity.api.deps import IdentityDep, JsonBody, rules_problem
-from carbonid_identity.api.schemas import BindingResult, EnterpriseBinding, UserView
+from carbonid_identity.api.schemas import BindingResult, EnterpriseBinding, EnterpriseUnbinding, UserView
 from carbonid_identity.db import User
 from carbonid_kit.auth import require_service
 from carbonid_kit.db import transaction
@@ -21,6 +28,15 @@ router = APIRouter(prefix="/internal", tags=["internal"], dependencies=[Depends(
 async def get_user(user_id: uuid.UUID, identity: IdentityDep) -> UserView:
     async with transaction(identity.sessions) as session:
         user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("用户", "User")
+    return UserView.of(user)
+
+
+@router.get("/users", response_model=UserView, summary="An account by its username, for other services")
+async def user_by_name(username: Annotated[str, Query(min_length=1, max_length=15)], identity: IdentityDep) -> UserView:
+    async with transaction(identity.sessions) as session:
+        user = await find_by_username(session, username)
     if user is None:
         raise not_found("用户", "User")
     return UserView.of(user)
@@ -55,3 +71,18 @@ async def bind(user_id: uuid.UUID, body: EnterpriseBinding, identity: IdentityDe
             raise rules_problem(exc.violations) from exc
     response.status_code = 201 if newly else 200
     return BindingResult(user_id=user_id, enterprise_id=body.enterprise_id, newly_bound=newly)
+
+
+@router.post(
+    "/users/{user_id}/enterprise/unbind",
+    status_code=204,
+    dependencies=[JsonBody],
+    summary="Unbind a user from its enterprise (idempotent) and end its sessions",
+)
+async def unbind(user_id: uuid.UUID, body: EnterpriseUnbinding, identity: IdentityDep) -> Response:
+    async with transaction(identity.sessions) as session:
+        user = await session.get(User, user_id, with_for_update=True)
+        if user is None:
+            raise not_found("用户", "User")
+        await unbind_enterprise(identity, session, user, enterprise_id=body.enterprise_id, actor=body.actor)
+    return Response(status_code=204)
