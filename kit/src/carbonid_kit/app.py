@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, Table, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carbonid_contracts.topics import EVENT_PRODUCERS
 from carbonid_kit.auth import JwksVerifier
 from carbonid_kit.db import create_engine, session_factory
 from carbonid_kit.logging import configure_logging, request_id_var, trace_id_from_traceparent, trace_id_var
@@ -55,6 +56,12 @@ class ServiceRuntime:
         self.consumers = EventConsumers(settings, self.sessions, self.inbox_table)
 
     async def start(self) -> None:
+        owns = self.settings.service_name in EVENT_PRODUCERS.values()
+        if owns and self.outbox.signer is None:
+            raise RuntimeError(
+                f"{self.settings.service_name} publishes events: set CARBONID_EVENT_SIGNING_SECRET "
+                "(carbonid-event-keys prints one per service and the producers' public keys)"
+            )
         if self.settings.outbox_relay_enabled:
             await self.relay.start()
         if self.settings.consumers_enabled:
