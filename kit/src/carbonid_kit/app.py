@@ -20,7 +20,7 @@ from sqlalchemy import MetaData, Table, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carbonid_contracts.topics import EVENT_PRODUCERS
-from carbonid_kit.auth import JwksVerifier
+from carbonid_kit.auth import JwksVerifier, TokenRevocations
 from carbonid_kit.db import create_engine, session_factory
 from carbonid_kit.logging import configure_logging, request_id_var, trace_id_from_traceparent, trace_id_var
 from carbonid_kit.messaging.consumer import EventConsumers
@@ -183,9 +183,18 @@ def create_service_app(
         cache_seconds=settings.jwks_cache_seconds,
         leeway_seconds=settings.jwt_leeway_seconds,
     )
+    if verify_tokens and settings.revocations_polled:
+        jwks.revocations = TokenRevocations(
+            settings.revocations_endpoint(),
+            settings.service_token.get_secret_value(),
+            poll_seconds=settings.revocation_poll_seconds,
+            window_seconds=settings.revocation_window_seconds,
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if jwks.revocations is not None:
+            jwks.revocations.start()
         if runtime is not None:
             await runtime.start()
         for hook in on_startup:

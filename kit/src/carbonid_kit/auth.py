@@ -8,11 +8,14 @@ enterprise, which region) stays in each service; this module only says who the c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
+import logging
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -22,6 +25,8 @@ from jwt import PyJWK
 
 from carbonid_contracts.codes.region import region_within
 from carbonid_kit.problems import Problem
+
+log = logging.getLogger(__name__)
 
 Role = Literal["enterprise", "government", "operator"]
 PASSWORD_CHANGE_REQUIRED = "password-change-required"  # noqa: S105 - a problem type, not a secret
@@ -55,6 +60,93 @@ def unauthenticated(detail_zh: str, detail_en: str) -> Problem:
         detail_en,
         headers={"WWW-Authenticate": "Bearer"},
     )
+
+
+class TokenRevocations:
+    """Per-user valid-after times, polled from identity: tokens issued before are refused in every service.
+
+    Identity sets a user's valid-after on a password change, logout everywhere, disabling, a change of role or
+    scope, and unbinding from an enterprise. Polling (``GET /internal/revocations?since=``, every
+    ``poll_seconds``) reaches every replica of every service, which a consumer group would not; each poll
+    reads back a few seconds before the previous answer's ``next``, so a revocation committed late is not
+    missed. A failed poll keeps what is known and tries again (identity down delays revocations, never
+    refuses valid tokens).
+    """
+
+    OVERLAP = timedelta(seconds=10)
+
+    def __init__(
+        self,
+        url: str,
+        service_token: str,
+        *,
+        poll_seconds: float = 2.0,
+        window_seconds: float = 3600.0,
+        timeout_seconds: float = 3.0,
+    ) -> None:
+        self.url = url
+        self.service_token = service_token
+        self.poll_seconds = poll_seconds
+        self.window = timedelta(seconds=window_seconds)
+        self.timeout_seconds = timeout_seconds
+        self._valid_after: dict[uuid.UUID, float] = {}
+        self._since: datetime | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+        self.polls = 0
+        self.synced = asyncio.Event()
+
+    def revoked(self, user_id: uuid.UUID, issued_at: float) -> bool:
+        valid_after = self._valid_after.get(user_id)
+        return valid_after is not None and issued_at < valid_after
+
+    def note(self, user_id: uuid.UUID, valid_after: float) -> None:
+        self._valid_after[user_id] = max(valid_after, self._valid_after.get(user_id, valid_after))
+
+    async def sync_once(self) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout_seconds))
+        now = datetime.now(UTC)
+        since = self._since or now - self.window
+        self.polls += 1
+        response = await self._client.get(
+            self.url,
+            params={"since": since.isoformat()},
+            headers={"X-Carbonid-Service-Token": self.service_token},
+        )
+        response.raise_for_status()
+        body = response.json()
+        for item in body["items"]:
+            self.note(uuid.UUID(str(item["user_id"])), float(item["valid_after"]))
+        self._since = datetime.fromisoformat(str(body["next"])) - self.OVERLAP
+        horizon = (now - self.window).timestamp()  # tokens issued before it expired long ago
+        if len(self._valid_after) > 10_000:
+            self._valid_after = {u: t for u, t in self._valid_after.items() if t >= horizon}
+        self.synced.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sync_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # identity down or answering nonsense: keep what is known, retry
+                log.warning("token revocations not polled", extra={"error": repr(exc), "url": self.url})
+            await asyncio.sleep(self.poll_seconds)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="token-revocations")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
 class JwksVerifier:
@@ -96,6 +188,7 @@ class JwksVerifier:
         self._refreshing: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
         self.fetches = 0  # JWKS fetches started (observable in tests and metrics)
+        self.revocations: TokenRevocations | None = None
 
     def load_jwks(self, document: dict[str, Any]) -> None:
         self._keys = {k["kid"]: PyJWK.from_dict(k) for k in document.get("keys", []) if "kid" in k}
@@ -187,9 +280,23 @@ class JwksVerifier:
             raise unauthenticated("令牌无效", "Invalid access token") from exc
         if claims.get("typ") != "access":
             raise unauthenticated("不是访问令牌", "Not an access token")
-        return caller_from_claims(claims)
+        caller = caller_from_claims(claims)
+        if self.revocations is not None and self.revocations.revoked(caller.user_id, float(claims["iat"])):
+            raise Problem(
+                401,
+                "token-revoked",
+                "登录已失效",
+                "Access token revoked",
+                "该账号的会话已全部结束（修改密码、退出所有设备、停用或变更权限），请重新登录",
+                "Every session of this account ended (password change, logout everywhere, disabled or "
+                "re-scoped): log in again",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return caller
 
     async def aclose(self) -> None:
+        if self.revocations is not None:
+            await self.revocations.aclose()
         if self._refreshing is not None and not self._refreshing.done():
             self._refreshing.cancel()
         if self._client is not None:

@@ -68,6 +68,16 @@ class ServiceSettings(BaseSettings):
     jwks_cache_seconds: float = Field(default=300.0, gt=0)
     jwt_leeway_seconds: float = Field(default=30.0, ge=0, description="allowed clock skew for exp/iat")
     service_token: SecretStr = SecretStr(DEVELOPMENT_SECRET_PREFIX + "service-token")
+    token_revocations: bool | None = Field(
+        default=None, description="poll identity's revocations (ends tokens everywhere); None: on except in test"
+    )
+    revocations_url: str | None = Field(
+        default=None, description="identity's /internal/revocations; None: beside jwks_url"
+    )
+    revocation_poll_seconds: float = Field(default=2.0, gt=0)
+    revocation_window_seconds: float = Field(
+        default=3600.0, gt=0, description="how far back a starting service reads (longer than a token lives)"
+    )
     public_base_url: str = "http://127.0.0.1:8000"
 
     # Event authenticity (carbonid_kit.messaging.authenticity): producers sign, consumers check the owner.
@@ -88,6 +98,18 @@ class ServiceSettings(BaseSettings):
         if self.event_authentication is not None:
             return self.event_authentication
         return self.environment is not Environment.TEST
+
+    @property
+    def revocations_polled(self) -> bool:
+        if self.token_revocations is not None:
+            return self.token_revocations
+        return self.environment is not Environment.TEST
+
+    def revocations_endpoint(self) -> str:
+        if self.revocations_url:
+            return self.revocations_url
+        origin = self.jwks_url.split("/.well-known/", 1)[0]
+        return f"{origin}/internal/revocations"
 
     @property
     def development_like(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -506,3 +507,24 @@ async def test_unbinding_ends_the_sessions_and_finding_by_name_is_for_services(i
     assert "ent" not in claims_of(again.json())
     looked_up = (await identity.client.get(f"/internal/users/{user_id}", headers=service)).json()
     assert (looked_up["enterprise_id"], looked_up["identifier_prefix"]) == (None, None)
+
+
+async def test_revocations_list_who_changed_since_a_time_for_services(identity: IdentityUnderTest) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    tokens = await ready_user(identity.client, "revoked001")  # the forced change set its valid-after
+    user_id = (await identity.client.get("/me", headers=bearer(tokens))).json()["id"]
+    service = {"X-Carbonid-Service-Token": SERVICE_TOKEN}
+    path = "/internal/revocations"
+    assert (await identity.client.get(path, params={"since": before.isoformat()})).status_code == 403
+    listed = await identity.client.get(path, params={"since": before.isoformat()}, headers=service)
+    assert listed.status_code == 200, listed.text
+    times = {i["user_id"]: i["valid_after"] for i in listed.json()["items"]}
+    assert user_id in times
+    assert float(claims_of(tokens)["iat"]) >= times[user_id]  # the token after the change stays valid
+    later = datetime.fromisoformat(listed.json()["next"])
+    assert (await identity.client.post("/auth/logout", headers=bearer(tokens))).status_code == 204  # everywhere
+    again = (await identity.client.get(path, params={"since": later.isoformat()}, headers=service)).json()
+    revoked = {i["user_id"]: i["valid_after"] for i in again["items"]}
+    assert revoked[user_id] > float(claims_of(tokens)["iat"])  # every service now refuses that token
+    naive = await identity.client.get(path, params={"since": "2026-01-01T00:00:00"}, headers=service)
+    assert naive.status_code == 422
