@@ -264,6 +264,45 @@ async def test_account_lockout_after_five_failures_and_its_end(identity: Identit
     assert (await login(identity.client, "lockme001")).status_code == 200
 
 
+async def test_a_burst_of_concurrent_guesses_checks_no_more_passwords_than_the_lockout_allows(
+    identity: IdentityUnderTest,
+) -> None:
+    """The attempt is reserved before the password is checked: of 20 guesses at once, at most 5 are checked
+    (the old code read "not locked" for all 20 before counting any, and checked every one)."""
+    await register(identity.client, "raceme001")
+    state = identity.app.state.identity
+    checked: list[str] = []
+    real_verify = state.passwords.verify
+
+    async def counting(stored_hash: str | None, password: str) -> bool:
+        if stored_hash is not None:
+            checked.append(password)
+        return bool(await real_verify(stored_hash, password))
+
+    state.passwords.verify = counting
+    try:
+        answers = await asyncio.gather(*(login(identity.client, "raceme001", f"Guess-{i:04d}x") for i in range(20)))
+    finally:
+        state.passwords.verify = real_verify
+    assert {a.status_code for a in answers} == {401}
+    assert len(checked) <= 5, len(checked)
+    # Locked now: even the right password is not checked, and a password change cannot be used to guess.
+    assert (await login(identity.client, "raceme001")).status_code == 401
+
+
+async def test_password_change_counts_towards_the_lockout(identity: IdentityUnderTest) -> None:
+    tokens = await ready_user(identity.client, "guesser01")
+    for i in range(5):
+        wrong = await change_password(identity.client, tokens, old=f"Wrong-{i}pass", new="Another-789")
+        assert wrong.status_code == 422
+    refused = await change_password(identity.client, tokens, old=NEW_PASSWORD, new="Another-789")
+    assert refused.status_code == 422
+    assert "account-locked" in problem_codes(refused)
+    assert (await login(identity.client, "guesser01", NEW_PASSWORD)).status_code == 401
+    identity.clock.advance(minutes=16)
+    assert (await login(identity.client, "guesser01", NEW_PASSWORD)).status_code == 200
+
+
 async def test_unknown_usernames_lock_the_same_way(identity: IdentityUnderTest) -> None:
     for _ in range(6):
         response = await login(identity.client, "ghost0001", "Wrong-pass1")
