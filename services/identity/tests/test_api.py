@@ -303,6 +303,19 @@ async def test_password_change_counts_towards_the_lockout(identity: IdentityUnde
     assert (await login(identity.client, "guesser01", NEW_PASSWORD)).status_code == 200
 
 
+async def test_registrations_are_throttled_per_address(make_identity: Any) -> None:
+    identity: IdentityUnderTest = await make_identity(register_address_max=3)
+    for i in range(2):
+        assert (await register(identity.client, f"bulkuser{i}")).status_code == 201
+    assert (await register(identity.client, "bulkuser0")).status_code == 409  # probing a name counts too
+    refused = await register(identity.client, "bulkuser9")
+    assert refused.status_code == 429
+    assert refused.json()["type"] == "urn:carbonid:problem:too-many-registrations"
+    assert int(refused.headers["retry-after"]) > 0
+    identity.clock.advance(minutes=16)
+    assert (await register(identity.client, "bulkuser9")).status_code == 201
+
+
 async def test_unknown_usernames_lock_the_same_way(identity: IdentityUnderTest) -> None:
     for _ in range(6):
         response = await login(identity.client, "ghost0001", "Wrong-pass1")

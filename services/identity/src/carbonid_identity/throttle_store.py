@@ -13,6 +13,7 @@ from carbonid_identity.domain.throttle import ThrottlePolicy, ThrottleState, aft
 
 ACCOUNT = "account"
 ADDRESS = "address"
+REGISTRATION = "register"
 
 
 async def _state(session: AsyncSession, scope: str, subject: str, *, lock: bool) -> ThrottleState | None:
