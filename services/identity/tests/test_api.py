@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -24,6 +26,7 @@ from identity_harness import (
 from pydantic import ValidationError
 
 from carbonid_identity.config import IdentitySettings
+from carbonid_identity.main import SeedFile, inline_password_refusal
 
 pytestmark = pytest.mark.integration
 
@@ -580,3 +583,20 @@ async def test_revocations_list_who_changed_since_a_time_for_services(identity: 
     assert revoked[user_id] > float(claims_of(tokens)["iat"])  # every service now refuses that token
     naive = await identity.client.get(path, params={"since": "2026-01-01T00:00:00"}, headers=service)
     assert naive.status_code == 422
+
+
+def test_the_demo_seed_is_refused_outside_development() -> None:
+    """The demo seed publishes operator01's password: a production identity refuses seeds with inline passwords."""
+    seed_file = Path(__file__).resolve().parents[1] / "seed" / "demo-accounts.json"
+    seed = SeedFile.model_validate(json.loads(seed_file.read_text(encoding="utf-8")))
+    production = IdentitySettings(
+        environment="production", service_token="real-service-token", key_encryption_secret="a-real-secret-value"
+    )
+    refusal = inline_password_refusal(seed, production)
+    assert refusal is not None
+    assert "operator01" in refusal
+    assert inline_password_refusal(seed, IdentitySettings(environment="development")) is None
+    from_env = SeedFile.model_validate(
+        {"accounts": [{"username": "operator01", "role": "operator", "password_env": "P"}]}
+    )
+    assert inline_password_refusal(from_env, production) is None
