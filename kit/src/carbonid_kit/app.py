@@ -40,6 +40,10 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 
+class NotReadyError(Exception):
+    """A readiness check's failure whose message may be shown (other exceptions are logged, not shown)."""
+
+
 class ServiceRuntime:
     """Database engine and sessions, the outbox and its relay, and the event consumers of one service."""
 
@@ -242,8 +246,13 @@ def create_service_app(
         for check in checks:
             try:
                 await check()
-            except Exception as exc:  # readiness reports any failure, whatever its kind
+            except NotReadyError as exc:  # a message written to be shown
                 raise Problem(503, "not-ready", "服务未就绪", "Service not ready", str(exc), str(exc)) from exc
+            except Exception as exc:  # any other failure: logged, never shown (hosts, users, driver text)
+                log.warning("not ready", extra={"check": getattr(check, "__name__", "check"), "error": repr(exc)})
+                raise Problem(
+                    503, "not-ready", "服务未就绪", "Service not ready", "依赖暂不可用", "A dependency is unavailable"
+                ) from exc
         return {"status": "ready", "service": settings.service_name}
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
