@@ -12,6 +12,7 @@ and its scope. A second loader run must change nothing.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +27,7 @@ from carbonid_demo.__main__ import load
 from carbonid_demo.client import Account, ApiError, Gateway
 from carbonid_demo.loader import Report
 from carbonid_demo.plan import DEMO_PASSWORD, INITIAL_PASSWORD, SeedEnterprise
+from carbonid_idnode.config import DEV_ADMIN_SECRET
 from carbonid_kit.testing import wait_until
 from carbonid_stack.__main__ import Stack
 from carbonid_stack.components import demo_accounts_file
@@ -55,6 +57,19 @@ async def eventually(probe: Callable[[], Awaitable[Any]], what: str, deadline_s:
     return await wait_until(probe, timeout=deadline_s, interval=0.3, what=what)
 
 
+async def publish_on_node(stack: Stack, handle: str, value_type: str, text: str) -> None:
+    """What the enterprise does on its own identifier node: publish the claim's value, as the prefix's admin."""
+    prefix = handle.partition("/")[0]
+    basic = base64.b64encode(f"300%3A{prefix}/ADMIN:{DEV_ADMIN_SECRET}".encode()).decode()
+    async with httpx.AsyncClient(base_url=stack.config.url(stack.config.node_port), timeout=10) as node:
+        written = await node.put(
+            f"/api/handles/{handle}",
+            json={"values": [{"index": 1, "type": value_type, "data": {"format": "string", "value": text}}]},
+            headers={"Authorization": f"Basic {basic}"},
+        )
+    assert written.status_code in (200, 201), written.text
+
+
 async def run_loader(url: str) -> Report:
     return await load(url, accounts_file=demo_accounts_file(), quiet=True, **LOADER_OPTIONS)
 
@@ -69,7 +84,7 @@ async def gateway(stack: Stack) -> AsyncIterator[Gateway]:
 
 
 @pytest.fixture(scope="module")
-async def journey(gateway: Gateway) -> dict[str, Any]:
+async def journey(stack: Stack, gateway: Gateway) -> dict[str, Any]:
     """Flows 1–3 by hand for the first enterprise, then the demo loader for the subset."""
     http = gateway.http
     first = SeedEnterprise(SUBSET[0], "3011", "330522")
@@ -102,7 +117,8 @@ async def journey(gateway: Gateway) -> dict[str, Any]:
     assert (await http.get("/api/identity/me", headers=bearer)).status_code == 401  # tokens before the change
 
     # Flow 2: an unbound user may not calculate; an unknown prefix is not an identifier enterprise; the real one
-    # binds the user and the next token carries ``ent``.
+    # gives a claim, proven by the record the enterprise publishes on its own identifier node; then the next
+    # token carries ``ent``.
     with pytest.raises(ApiError) as not_bound:
         await account.json("GET", "/api/calculator/calculations")
     assert not_bound.value.slug == "enterprise-not-bound"
@@ -113,9 +129,17 @@ async def journey(gateway: Gateway) -> dict[str, Any]:
     assert profile["identifier_prefix"] == first.prefix
     assert profile["industry"]["code"] == "3011"
     assert profile["region"]["code"] == "330522"
-    assert "ent" not in account.claims
+    claim = profile["binding"]
+    assert (claim["status"], claim["role"]) == ("pending", "owner")
+    await account.refresh()
+    assert "ent" not in account.claims  # knowing a prefix binds nobody
+    await publish_on_node(stack, claim["proof"]["record_handle"], claim["proof"]["value_type"], claim["proof"]["value"])
+    proven = await account.json("POST", f"/api/resolver/enterprises/{profile['id']}/binding/verify")
+    assert (proven["status"], proven["method"]) == ("active", "node-record")
     await account.refresh()
     assert account.claims["ent"] == profile["id"]
+    members = await account.json("GET", f"/api/resolver/enterprises/{profile['id']}/members")
+    assert [(m["username"], m["role"]) for m in members["items"]] == [(first.username, "owner")]
 
     # Flow 3's identifier-resolution request, followed live: the server-sent events of one resolution.
     started = await account.json(

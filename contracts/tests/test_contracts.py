@@ -18,7 +18,7 @@ from carbonid_contracts.compat import breaking_changes
 from carbonid_contracts.envelope import CloudEvent, EnvelopeError
 from carbonid_contracts.events import EnterpriseResolved, EvaluationCompleted
 from carbonid_contracts.generate import check, event_schemas
-from carbonid_contracts.topics import EventType, topic_for
+from carbonid_contracts.topics import EVENT_PRODUCERS, EventType, topic_for
 
 
 def enterprise() -> EnterpriseResolved:
@@ -96,6 +96,13 @@ def test_envelope_rejects_what_is_not_a_carbonid_event(
 def test_topics_follow_the_prefix() -> None:
     assert topic_for(EventType.EMISSION_CALCULATED) == "carbonid.emission.calculated.v1"
     assert topic_for(EventType.EMISSION_CALCULATED, "zj.") == "zj.emission.calculated.v1"
+
+
+def test_every_event_type_has_one_producer() -> None:
+    """Consumers accept an event only from its topic's owner: a new event type must name one, or nobody could
+    publish it (the kit dead-letters events of types without an owner)."""
+    assert set(EVENT_PRODUCERS) == set(EventType)
+    assert EVENT_PRODUCERS[EventType.EVALUATION_COMPLETED] == "evaluation"
 
 
 @pytest.mark.parametrize(

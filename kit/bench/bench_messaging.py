@@ -65,7 +65,8 @@ async def measure(pg: EmbeddedPostgres, broker: EmbeddedTansu, events: int, writ
         Column("applied_at", DateTime(timezone=True), server_default=text("clock_timestamp()")),
     )
     runtimes = []
-    for name, md in (("producer", pmd), ("consumer", cmd)):
+    # The producer publishes enterprise.resolved, so it is the resolver: consumers verify its signatures.
+    for name, md in (("resolver", pmd), ("consumer", cmd)):
         url = pg.database_url(f"bench_{name}")
         await ensure_database(url)
         settings = ServiceSettings(

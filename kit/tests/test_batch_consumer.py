@@ -103,6 +103,7 @@ async def consumer(
     )
     settings = ServiceSettings(
         service_name="batcher",
+        environment="test",  # the events here are made up by the test (authenticity: test_vertical_slice)
         database_url=await new_database("batcher"),
         kafka_bootstrap=kafka_bootstrap,
         kafka_flavour=kafka_flavour,  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field, ValidationError
 
 from carbonid_contracts.codes.uscc import USCC
-from carbonid_kit.app import Degradation, create_service_app
+from carbonid_kit.app import Degradation, NotReadyError, create_service_app
 from carbonid_kit.auth import CurrentCaller
 from carbonid_kit.settings import ServiceSettings
 from carbonid_kit.testing_tokens import TestTokens
@@ -173,3 +173,25 @@ def test_caller_visibility_rule() -> None:
     assert Caller(uuid.uuid4(), "g", "government", region_scope="330000").may_see(region_code="330502")
     assert not Caller(uuid.uuid4(), "g", "government").may_see(region_code="330502")
     assert Caller(uuid.uuid4(), "o", "operator").may_see(region_code="110101")
+
+
+async def test_readiness_never_shows_what_a_failed_check_said() -> None:
+    async def database() -> None:
+        raise OSError("connection to postgres://carbonid:secret@db.internal:5432 refused")
+
+    async def upstreams() -> None:
+        raise NotReadyError("upstreams not ready: identity: unreachable")
+
+    for check, shown in ((database, "A dependency is unavailable"), (upstreams, "identity: unreachable")):
+        app = create_service_app(
+            ServiceSettings(service_name="kit-ready", log_json=False, environment="test"),
+            None,
+            title="t",
+            readiness=[check],
+        )
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://kit") as client:
+            response = await client.get("/health/ready", headers={"Accept-Language": "en"})
+        assert response.status_code == 503
+        assert shown in response.json()["detail"]
+        assert "secret" not in response.text
+        assert "db.internal" not in response.text

@@ -7,8 +7,10 @@ between publishing and committing.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,7 +26,8 @@ from carbonid_contracts.topics import EventType, topic_for
 from carbonid_kit.app import ServiceRuntime
 from carbonid_kit.db import transaction
 from carbonid_kit.messaging import PermanentError
-from carbonid_kit.settings import ServiceSettings
+from carbonid_kit.messaging.authenticity import EventSigner
+from carbonid_kit.settings import DEVELOPMENT_EVENT_SECRET, ServiceSettings
 from carbonid_kit.testing import wait_until
 
 pytestmark = pytest.mark.integration
@@ -73,8 +76,9 @@ async def slice_(
 ) -> AsyncIterator[dict[str, Any]]:
     pmd, enterprises = producer_metadata()
     cmd, seen = consumer_metadata()
+    # The producer is the owner of enterprise.resolved: consumers accept that type from the resolver only.
     producer = await make_runtime(
-        "producer", await new_database("producer"), kafka_bootstrap, topic_prefix, pmd, kafka_flavour
+        "resolver", await new_database("producer"), kafka_bootstrap, topic_prefix, pmd, kafka_flavour
     )
     consumer = await make_runtime(
         "consumer", await new_database("consumer"), kafka_bootstrap, topic_prefix, cmd, kafka_flavour
@@ -150,15 +154,16 @@ async def test_state_and_event_commit_together_and_apply_once(slice_: dict[str, 
 
 
 async def test_duplicate_delivery_is_applied_once(slice_: dict[str, Any]) -> None:
-    consumer = slice_["consumer"]
+    producer, consumer = slice_["producer"], slice_["consumer"]
     await consumer.start()
-    event = CloudEvent.of(enterprise_resolved(), source="urn:test")
+    event = CloudEvent.of(enterprise_resolved(), source=producer.outbox.source)
     kafka = AIOKafkaProducer(bootstrap_servers=slice_["bootstrap"])
     await kafka.start()
     try:
         topic = topic_for(EventType.ENTERPRISE_RESOLVED, slice_["prefix"])
+        headers = producer.outbox.signer.headers(event)
         for _ in range(2):
-            await kafka.send_and_wait(topic, value=event.value(), key=event.key, headers=event.headers())
+            await kafka.send_and_wait(topic, value=event.value(), key=event.key, headers=headers)
     finally:
         await kafka.stop()
     await wait_until(
@@ -245,6 +250,81 @@ async def test_poison_message_goes_to_dead_letter_and_stream_goes_on(slice_: dic
         await dlq.stop()
     assert sorted(reasons) == ["invalid-envelope", "invalid-envelope", "rejected"]
     assert refused.enterprise_id not in await seen_counts(consumer, slice_["seen"])
+
+
+async def test_forged_events_are_dead_lettered_and_the_owners_applied(slice_: dict[str, Any]) -> None:
+    """Anyone reaching the broker can write a record: the consumer applies an event only from its topic's owner
+    (the CloudEvents source), signed with the owner's key, not tampered with and not dated in the future."""
+    producer, consumer = slice_["producer"], slice_["consumer"]
+    owner = producer.outbox.signer
+    impostor = EventSigner(DEVELOPMENT_EVENT_SECRET, "calculator")  # a real key, but not the topic owner's
+    source = producer.outbox.source
+    records: list[tuple[CloudEvent, list[tuple[str, bytes]], bytes]] = []
+
+    unsigned = CloudEvent.of(enterprise_resolved("未签名"), source=source)
+    records.append((unsigned, unsigned.headers(), unsigned.value()))
+    foreign = CloudEvent.of(enterprise_resolved("他人签名"), source=source)
+    records.append((foreign, impostor.headers(foreign), foreign.value()))
+    posing = CloudEvent.of(enterprise_resolved("冒充来源"), source="urn:carbonid:calculator:330000")
+    records.append((posing, impostor.headers(posing), posing.value()))
+    original = CloudEvent.of(enterprise_resolved("原始内容"), source=source)
+    tampered = original.data.model_copy(update={"name": "篡改内容"})
+    records.append((original, owner.headers(original), tampered.model_dump_json().encode()))
+    future = enterprise_resolved("未来时间").model_copy(
+        update={"resolved_at": datetime.now(UTC) + timedelta(days=3650)}
+    )
+    future_event = CloudEvent.of(future, source=source)
+    records.append((future_event, owner.headers(future_event), future_event.value()))
+    good = CloudEvent.of(enterprise_resolved("真实事件"), source=source)
+    records.append((good, owner.headers(good), good.value()))
+
+    kafka = AIOKafkaProducer(bootstrap_servers=slice_["bootstrap"])
+    await kafka.start()
+    try:
+        topic = topic_for(EventType.ENTERPRISE_RESOLVED, slice_["prefix"])
+        for _event, headers, value in records:
+            await kafka.send_and_wait(topic, value=value, key=b"one-partition", headers=headers)
+    finally:
+        await kafka.stop()
+    await consumer.start()
+    await wait_until(
+        lambda: _when(seen_counts(consumer, slice_["seen"]), lambda c: good.data.enterprise_id in c),
+        what="the owner's signed event applied",
+    )
+    assert await seen_counts(consumer, slice_["seen"]) == {good.data.enterprise_id: 1}
+
+    dlq = AIOKafkaConsumer(
+        consumer.consumers.dead_letter_topic,
+        bootstrap_servers=slice_["bootstrap"],
+        auto_offset_reset="earliest",
+        group_id=f"{slice_['prefix']}dlq-forged",
+    )
+    await dlq.start()
+    try:
+        reasons: list[str] = []
+        async with asyncio.timeout(30):
+            while len(reasons) < 5:
+                for batch in (await dlq.getmany(timeout_ms=500)).values():
+                    reasons += [dict(r.headers)["carbonid_dlq_reason"].decode() for r in batch]
+    finally:
+        await dlq.stop()
+    assert reasons == ["unsigned", "bad-signature", "wrong-producer", "bad-signature", "future-time"]
+
+
+def test_producing_and_consuming_services_refuse_to_start_without_keys_outside_development() -> None:
+    production = {"environment": "production", "service_token": "a-real-service-token"}
+    owner = ServiceSettings(service_name="resolver", **production)  # type: ignore[arg-type]
+    runtime = ServiceRuntime(owner, MetaData())
+    with pytest.raises(RuntimeError, match="CARBONID_EVENT_SIGNING_SECRET"):
+        asyncio.run(runtime.start())
+    consumer = ServiceRuntime(ServiceSettings(service_name="gateway", **production), MetaData())  # type: ignore[arg-type]
+
+    async def noop(session: AsyncSession, event: CloudEvent) -> None:
+        return None
+
+    consumer.consumers.on(EventType.EVALUATION_COMPLETED, noop)
+    with pytest.raises(RuntimeError, match="CARBONID_EVENT_PRODUCER_KEYS"):
+        asyncio.run(consumer.consumers.start())
 
 
 async def _when(awaitable: Awaitable[Any], predicate: Callable[[Any], bool]) -> Any:

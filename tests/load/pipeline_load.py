@@ -58,6 +58,8 @@ from carbonid_contracts.envelope import CloudEvent
 from carbonid_contracts.events import BenchmarkEntry, BenchmarkPublished
 from carbonid_contracts.topics import topic_for
 from carbonid_kit.embedded import free_port
+from carbonid_kit.messaging.authenticity import EventSigner
+from carbonid_kit.settings import DEVELOPMENT_EVENT_SECRET
 from carbonid_kit.testing_tokens import JwksServer, TestTokens
 from carbonid_stack.__main__ import Stack
 from carbonid_stack.components import IDENTIFIER_NODE, Component, StackConfig, service_env
@@ -353,12 +355,14 @@ async def publish_benchmarks(bootstrap: str, prefix: str, industries: set[str]) 
         ],
         published_at=datetime.now(UTC),
     )
-    cloud = CloudEvent.of(event, source="urn:carbonid:load:100000")
+    # Published as analytics would, signed with analytics' development key (consumers accept the type only so).
+    cloud = CloudEvent.of(event, source="urn:carbonid:analytics:100000")
+    signer = EventSigner(DEVELOPMENT_EVENT_SECRET, "analytics")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(
-            topic_for(cloud.type, prefix), value=cloud.value(), key=cloud.key, headers=list(cloud.headers())
+            topic_for(cloud.type, prefix), value=cloud.value(), key=cloud.key, headers=signer.headers(cloud)
         )
     finally:
         await producer.stop()

@@ -12,9 +12,9 @@
 //   CARBONID_BASE_URL=http://127.0.0.1:8600 npm run e2e
 // Screenshots: e2e/screenshots/NN-name.png (git-ignored).
 import { readFileSync, rmSync, mkdirSync } from 'node:fs'
-import { setup, PERIOD } from './setup.mjs'
+import { approveClaimOf, setup, PERIOD } from './setup.mjs'
 import { PNG_1X1, SHOTS, apiResponse, assert, forcedChange, launch, login, pick, shot } from './lib/browser.mjs'
-import { uniqueName } from './lib/api.mjs'
+import { apiClient, uniqueName } from './lib/api.mjs'
 
 const base = (process.env.CARBONID_BASE_URL || 'http://127.0.0.1:8000').replace(/\/$/, '')
 const only = (process.env.CARBONID_E2E_ONLY || 'enterprise,regulator,operator,certificate').split(',')
@@ -32,7 +32,7 @@ async function timed(name, fn) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-async function enterpriseJourney(prefix) {
+async function enterpriseJourney(prefix, operator) {
   const b = await launch()
   const { page } = b
   const username = uniqueName('ent')
@@ -60,6 +60,18 @@ async function enterpriseJourney(prefix) {
     await page.fill('[data-test="prefix"]', prefix)
     await shot(page, 'home-prefix')
     await page.click('[data-test="fetch"]')
+    // Knowing a prefix binds nobody: the console shows the claim and its two proofs (a record on the
+    // enterprise's own node, or approval). The operator approves it from its queue; the user checks.
+    await page.waitForSelector('[data-test="binding-claim"]')
+    const value = await page.textContent('[data-test="binding-value"]')
+    assert(value.startsWith('carbonid-binding='), `the claim shows the value to publish (${value})`)
+    await shot(page, 'home-binding-claim')
+    await page.click('[data-test="check-binding"]')
+    await page.waitForSelector('[data-test="not-approved"]')
+    const api = apiClient(base)
+    const approver = await api.post('identity', '/auth/login', { username: operator.username, password: operator.password }, { what: 'login operator' })
+    await approveClaimOf(api, approver, username)
+    await page.click('[data-test="check-binding"]')
     await page.waitForSelector('[data-test="enterprise-card"]')
     const card = await page.textContent('[data-test="enterprise-card"]')
     assert(card.includes(prefix) && card.includes('水泥'), `enterprise card shows ${prefix} (${card.slice(0, 120)})`)
@@ -399,7 +411,7 @@ try {
   const env = await timed('setup (API: benchmark, accounts)', () => setup(base))
   let code = process.env.CARBONID_E2E_CODE
   if (only.includes('enterprise')) {
-    const r = await timed('enterprise journey', () => enterpriseJourney(env.journeyPrefix))
+    const r = await timed('enterprise journey', () => enterpriseJourney(env.journeyPrefix, env.operator))
     code = r.code
     console.log(`[e2e] enterprise ${r.username}: certificate ${r.code} (PNG ${r.pngBytes} B, SVG ${r.svgBytes} B), period ${PERIOD}`)
   }

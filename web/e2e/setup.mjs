@@ -33,11 +33,12 @@ function log(...args) {
 }
 
 /** One enterprise: account, binding, resolved activity, computed and confirmed 2025 calculation. */
-async function confirmEnterprise(api, prefix) {
+async function confirmEnterprise(api, operator, prefix) {
   const username = uniqueName('seed')
   let session = await newEnterpriseUser(api, username, PASSWORD, CHANGED)
   const profile = await api.post('resolver', '/enterprises/resolve', { prefix }, { token: session.access_token, what: `resolve ${prefix}` })
-  // The binding lands in identity before the resolver commits; the next token carries `ent`.
+  // Knowing a prefix binds nobody: the operator approves the claim (the resolver binds the account in identity).
+  await approveClaim(api, operator, profile.binding)
   session = await api.post('identity', '/auth/refresh', { refresh_token: session.refresh_token }, { what: 'refresh' })
   const token = session.access_token
   const resolution = await api.post('resolver', `/enterprises/${profile.id}/activity-resolutions`, { period: PERIOD }, { token, query: { wait: 'true' }, what: `resolve activity ${prefix}` })
@@ -51,6 +52,20 @@ async function confirmEnterprise(api, prefix) {
   const confirmed = await api.post('calculator', `/calculations/${calc.id}/confirm`, {}, { token, what: `confirm ${prefix}` })
   log(`${prefix} ${profile.name} ${profile.industry.code}: ${confirmed.total_emissions_tco2} t CO2, added value ${added}`)
   return confirmed
+}
+
+/** The operator approves an enterprise account's pending claim to its enterprise (one of the two proofs). */
+export async function approveClaim(api, operator, claim) {
+  if (!claim || claim.status !== 'pending') return
+  await api.post('resolver', `/binding-claims/${claim.id}/approve`, {}, { token: operator.access_token, what: `approve claim ${claim.id}` })
+}
+
+/** The operator finds an account's pending claim in its queue and approves it. */
+export async function approveClaimOf(api, operator, username) {
+  const queue = await api.get('resolver', '/binding-claims', { token: operator.access_token, query: { limit: '500' } })
+  const claim = (queue.items ?? []).find((c) => c.username === username)
+  if (!claim) throw new Error(`no pending claim of ${username}`)
+  await approveClaim(api, operator, claim)
 }
 
 export async function setup(base) {
@@ -74,7 +89,7 @@ export async function setup(base) {
   if (published) {
     log(`benchmark set ${published.version} already published; nothing to seed`)
   } else {
-    await Promise.all(SEED_PREFIXES.map((p) => confirmEnterprise(api, p)))
+    await Promise.all(SEED_PREFIXES.map((p) => confirmEnterprise(api, operator, p)))
     // Analytics projects emission.calculated asynchronously: wait until section C meets the minimum sample.
     await waitFor(async () => {
       const preview = await api.get('analytics', '/benchmarks/preview', { token: gov.access_token, query: { year: String(YEAR) } })

@@ -19,6 +19,22 @@ class EventType(StrEnum):
         return self.value.removeprefix("cn.carbonid.")
 
 
+EVENT_PRODUCERS: dict[EventType, str] = {
+    EventType.ENTERPRISE_RESOLVED: "resolver",
+    EventType.ACTIVITY_RESOLVED: "resolver",
+    EventType.EMISSION_CALCULATED: "calculator",
+    EventType.EVALUATION_COMPLETED: "evaluation",
+    EventType.CERTIFICATE_ISSUED: "certificates",
+    EventType.BENCHMARK_PUBLISHED: "analytics",
+}
+"""The one service that may publish each event type (its topic's owner); consumers refuse any other source."""
+
+
+def producer_of(event_type: EventType) -> str | None:
+    """The service owning the event type's topic, None for a type nobody was declared to own."""
+    return EVENT_PRODUCERS.get(event_type)
+
+
 def topic_for(event_type: EventType, prefix: str = "carbonid.") -> str:
     """The topic of an event type under a deployment's topic prefix, e.g. ``carbonid.emission.calculated.v1``."""
     return f"{prefix}{event_type.short_name}"

@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData, Table, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from carbonid_kit.auth import JwksVerifier
+from carbonid_contracts.topics import EVENT_PRODUCERS
+from carbonid_kit.auth import JwksVerifier, TokenRevocations
 from carbonid_kit.db import create_engine, session_factory
 from carbonid_kit.logging import configure_logging, request_id_var, trace_id_from_traceparent, trace_id_var
 from carbonid_kit.messaging.consumer import EventConsumers
@@ -56,6 +57,10 @@ class Degradation:
 DegradedCheck = Callable[[], Degradation | None]
 
 
+class NotReadyError(Exception):
+    """A readiness check's failure whose message may be shown (other exceptions are logged, not shown)."""
+
+
 class ServiceRuntime:
     """Database engine and sessions, the outbox and its relay, and the event consumers of one service."""
 
@@ -72,6 +77,12 @@ class ServiceRuntime:
         self.consumers = EventConsumers(settings, self.sessions, self.inbox_table)
 
     async def start(self) -> None:
+        owns = self.settings.service_name in EVENT_PRODUCERS.values()
+        if owns and self.outbox.signer is None:
+            raise RuntimeError(
+                f"{self.settings.service_name} publishes events: set CARBONID_EVENT_SIGNING_SECRET "
+                "(carbonid-event-keys prints one per service and the producers' public keys)"
+            )
         if self.settings.outbox_relay_enabled:
             await self.relay.start()
         if self.settings.consumers_enabled:
@@ -194,9 +205,18 @@ def create_service_app(
         cache_seconds=settings.jwks_cache_seconds,
         leeway_seconds=settings.jwt_leeway_seconds,
     )
+    if verify_tokens and settings.revocations_polled:
+        jwks.revocations = TokenRevocations(
+            settings.revocations_endpoint(),
+            settings.service_token.get_secret_value(),
+            poll_seconds=settings.revocation_poll_seconds,
+            window_seconds=settings.revocation_window_seconds,
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if jwks.revocations is not None:
+            jwks.revocations.start()
         if runtime is not None:
             await runtime.start()
         for hook in on_startup:
@@ -249,8 +269,13 @@ def create_service_app(
         for check in checks:
             try:
                 await check()
-            except Exception as exc:  # readiness reports any failure, whatever its kind
+            except NotReadyError as exc:  # a message written to be shown
                 raise Problem(503, "not-ready", "服务未就绪", "Service not ready", str(exc), str(exc)) from exc
+            except Exception as exc:  # any other failure: logged, never shown (hosts, users, driver text)
+                log.warning("not ready", extra={"check": getattr(check, "__name__", "check"), "error": repr(exc)})
+                raise Problem(
+                    503, "not-ready", "服务未就绪", "Service not ready", "依赖暂不可用", "A dependency is unavailable"
+                ) from exc
         body: dict[str, Any] = {"status": "ready", "service": settings.service_name}
         if missing := degradations():
             body["degraded"] = [asdict(found) for found in missing]

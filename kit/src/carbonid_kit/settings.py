@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET_PREFIX = "dev-insecure-"  # noqa: S105 - marks defaults to refuse
+DEVELOPMENT_EVENT_SECRET = DEVELOPMENT_SECRET_PREFIX + "event-signing"
 
 
 class Environment(StrEnum):
@@ -67,7 +68,58 @@ class ServiceSettings(BaseSettings):
     jwks_cache_seconds: float = Field(default=300.0, gt=0)
     jwt_leeway_seconds: float = Field(default=30.0, ge=0, description="allowed clock skew for exp/iat")
     service_token: SecretStr = SecretStr(DEVELOPMENT_SECRET_PREFIX + "service-token")
+    token_revocations: bool | None = Field(
+        default=None, description="poll identity's revocations (ends tokens everywhere); None: on except in test"
+    )
+    revocations_url: str | None = Field(
+        default=None, description="identity's /internal/revocations; None: beside jwks_url"
+    )
+    revocation_poll_seconds: float = Field(default=2.0, gt=0)
+    revocation_window_seconds: float = Field(
+        default=3600.0, gt=0, description="how far back a starting service reads (longer than a token lives)"
+    )
     public_base_url: str = "http://127.0.0.1:8000"
+
+    # Event authenticity (carbonid_kit.messaging.authenticity): producers sign, consumers check the owner.
+    event_authentication: bool | None = Field(
+        default=None, description="consumers accept only signed events of each topic's owner; None: on except in test"
+    )
+    event_signing_secret: SecretStr | None = Field(
+        default=None,
+        description="this service's own secret (its Ed25519 key derives from it); needed outside development",
+    )
+    event_producer_keys: dict[str, str] = Field(
+        default_factory=dict, description="service → public key (base64url) of every producer this service consumes"
+    )
+    event_max_future_seconds: float = Field(default=300.0, ge=0, description="how far ahead an event's times may lie")
+
+    @property
+    def events_authenticated(self) -> bool:
+        if self.event_authentication is not None:
+            return self.event_authentication
+        return self.environment is not Environment.TEST
+
+    @property
+    def revocations_polled(self) -> bool:
+        if self.token_revocations is not None:
+            return self.token_revocations
+        return self.environment is not Environment.TEST
+
+    def revocations_endpoint(self) -> str:
+        if self.revocations_url:
+            return self.revocations_url
+        origin = self.jwks_url.split("/.well-known/", 1)[0]
+        return f"{origin}/internal/revocations"
+
+    @property
+    def development_like(self) -> bool:
+        return self.environment in (Environment.DEVELOPMENT, Environment.TEST)
+
+    def event_secret(self) -> str | None:
+        """The event signing secret; the development default in development and test only."""
+        if self.event_signing_secret is not None and self.event_signing_secret.get_secret_value():
+            return self.event_signing_secret.get_secret_value()
+        return DEVELOPMENT_EVENT_SECRET if self.development_like else None
 
     @property
     def idempotent_producer(self) -> bool:

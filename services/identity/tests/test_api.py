@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -23,6 +26,7 @@ from identity_harness import (
 from pydantic import ValidationError
 
 from carbonid_identity.config import IdentitySettings
+from carbonid_identity.main import SeedFile, inline_password_refusal
 
 pytestmark = pytest.mark.integration
 
@@ -263,6 +267,58 @@ async def test_account_lockout_after_five_failures_and_its_end(identity: Identit
     assert (await login(identity.client, "lockme001")).status_code == 200
 
 
+async def test_a_burst_of_concurrent_guesses_checks_no_more_passwords_than_the_lockout_allows(
+    identity: IdentityUnderTest,
+) -> None:
+    """The attempt is reserved before the password is checked: of 20 guesses at once, at most 5 are checked
+    (the old code read "not locked" for all 20 before counting any, and checked every one)."""
+    await register(identity.client, "raceme001")
+    state = identity.app.state.identity
+    checked: list[str] = []
+    real_verify = state.passwords.verify
+
+    async def counting(stored_hash: str | None, password: str) -> bool:
+        if stored_hash is not None:
+            checked.append(password)
+        return bool(await real_verify(stored_hash, password))
+
+    state.passwords.verify = counting
+    try:
+        answers = await asyncio.gather(*(login(identity.client, "raceme001", f"Guess-{i:04d}x") for i in range(20)))
+    finally:
+        state.passwords.verify = real_verify
+    assert {a.status_code for a in answers} == {401}
+    assert len(checked) <= 5, len(checked)
+    # Locked now: even the right password is not checked, and a password change cannot be used to guess.
+    assert (await login(identity.client, "raceme001")).status_code == 401
+
+
+async def test_password_change_counts_towards_the_lockout(identity: IdentityUnderTest) -> None:
+    tokens = await ready_user(identity.client, "guesser01")
+    for i in range(5):
+        wrong = await change_password(identity.client, tokens, old=f"Wrong-{i}pass", new="Another-789")
+        assert wrong.status_code == 422
+    refused = await change_password(identity.client, tokens, old=NEW_PASSWORD, new="Another-789")
+    assert refused.status_code == 422
+    assert "account-locked" in problem_codes(refused)
+    assert (await login(identity.client, "guesser01", NEW_PASSWORD)).status_code == 401
+    identity.clock.advance(minutes=16)
+    assert (await login(identity.client, "guesser01", NEW_PASSWORD)).status_code == 200
+
+
+async def test_registrations_are_throttled_per_address(make_identity: Any) -> None:
+    identity: IdentityUnderTest = await make_identity(register_address_max=3)
+    for i in range(2):
+        assert (await register(identity.client, f"bulkuser{i}")).status_code == 201
+    assert (await register(identity.client, "bulkuser0")).status_code == 409  # probing a name counts too
+    refused = await register(identity.client, "bulkuser9")
+    assert refused.status_code == 429
+    assert refused.json()["type"] == "urn:carbonid:problem:too-many-registrations"
+    assert int(refused.headers["retry-after"]) > 0
+    identity.clock.advance(minutes=16)
+    assert (await register(identity.client, "bulkuser9")).status_code == 201
+
+
 async def test_unknown_usernames_lock_the_same_way(identity: IdentityUnderTest) -> None:
     for _ in range(6):
         response = await login(identity.client, "ghost0001", "Wrong-pass1")
@@ -470,3 +526,77 @@ def test_default_key_encryption_secret_is_refused_in_production() -> None:
         environment="production", service_token="real-service-token", key_encryption_secret="a-real-secret-value"
     )
     assert settings.key_encryption_secret.get_secret_value() == "a-real-secret-value"
+
+
+async def test_unbinding_ends_the_sessions_and_finding_by_name_is_for_services(identity: IdentityUnderTest) -> None:
+    tokens = await ready_user(identity.client, "unbinder01")
+    user_id = (await identity.client.get("/me", headers=bearer(tokens))).json()["id"]
+    enterprise = uuid.uuid4()
+    service = {"X-Carbonid-Service-Token": SERVICE_TOKEN}
+    body = {"enterprise_id": str(enterprise), "identifier_prefix": "88.118.8", "region_code": "330502"}
+    assert (
+        await identity.client.post(f"/internal/users/{user_id}/enterprise", json=body, headers=service)
+    ).status_code == 201
+    bound = (await identity.client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})).json()
+    assert claims_of(bound)["ent"] == str(enterprise)
+
+    found = await identity.client.get("/internal/users", params={"username": "UNBINDER01"}, headers=service)
+    assert (found.status_code, found.json()["id"]) == (200, user_id)
+    assert (await identity.client.get("/internal/users", params={"username": "unbinder01"})).status_code == 403
+    nobody = await identity.client.get("/internal/users", params={"username": "nobody0001"}, headers=service)
+    assert nobody.status_code == 404
+
+    unbind = f"/internal/users/{user_id}/enterprise/unbind"
+    other = {"enterprise_id": str(uuid.uuid4())}
+    assert (await identity.client.post(unbind, json=other, headers=service)).status_code == 204
+    assert (await identity.client.get("/me", headers=bearer(bound))).status_code == 200  # not that enterprise
+    assert (await identity.client.post(unbind, json={"enterprise_id": str(enterprise)})).status_code == 403
+    assert (
+        await identity.client.post(unbind, json={"enterprise_id": str(enterprise), "actor": user_id}, headers=service)
+    ).status_code == 204
+    assert (await identity.client.get("/me", headers=bearer(bound))).status_code == 401  # every session ended
+    stale = await identity.client.post("/auth/refresh", json={"refresh_token": bound["refresh_token"]})
+    assert stale.status_code == 401
+    again = await login(identity.client, "unbinder01", NEW_PASSWORD)
+    assert again.status_code == 200, again.text
+    assert "ent" not in claims_of(again.json())
+    looked_up = (await identity.client.get(f"/internal/users/{user_id}", headers=service)).json()
+    assert (looked_up["enterprise_id"], looked_up["identifier_prefix"]) == (None, None)
+
+
+async def test_revocations_list_who_changed_since_a_time_for_services(identity: IdentityUnderTest) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    tokens = await ready_user(identity.client, "revoked001")  # the forced change set its valid-after
+    user_id = (await identity.client.get("/me", headers=bearer(tokens))).json()["id"]
+    service = {"X-Carbonid-Service-Token": SERVICE_TOKEN}
+    path = "/internal/revocations"
+    assert (await identity.client.get(path, params={"since": before.isoformat()})).status_code == 403
+    listed = await identity.client.get(path, params={"since": before.isoformat()}, headers=service)
+    assert listed.status_code == 200, listed.text
+    times = {i["user_id"]: i["valid_after"] for i in listed.json()["items"]}
+    assert user_id in times
+    assert float(claims_of(tokens)["iat"]) >= times[user_id]  # the token after the change stays valid
+    later = datetime.fromisoformat(listed.json()["next"])
+    assert (await identity.client.post("/auth/logout", headers=bearer(tokens))).status_code == 204  # everywhere
+    again = (await identity.client.get(path, params={"since": later.isoformat()}, headers=service)).json()
+    revoked = {i["user_id"]: i["valid_after"] for i in again["items"]}
+    assert revoked[user_id] > float(claims_of(tokens)["iat"])  # every service now refuses that token
+    naive = await identity.client.get(path, params={"since": "2026-01-01T00:00:00"}, headers=service)
+    assert naive.status_code == 422
+
+
+def test_the_demo_seed_is_refused_outside_development() -> None:
+    """The demo seed publishes operator01's password: a production identity refuses seeds with inline passwords."""
+    seed_file = Path(__file__).resolve().parents[1] / "seed" / "demo-accounts.json"
+    seed = SeedFile.model_validate(json.loads(seed_file.read_text(encoding="utf-8")))
+    production = IdentitySettings(
+        environment="production", service_token="real-service-token", key_encryption_secret="a-real-secret-value"
+    )
+    refusal = inline_password_refusal(seed, production)
+    assert refusal is not None
+    assert "operator01" in refusal
+    assert inline_password_refusal(seed, IdentitySettings(environment="development")) is None
+    from_env = SeedFile.model_validate(
+        {"accounts": [{"username": "operator01", "role": "operator", "password_env": "P"}]}
+    )
+    assert inline_password_refusal(from_env, production) is None

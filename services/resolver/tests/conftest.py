@@ -83,6 +83,8 @@ async def make_resolver(
     stand_in, identity_url = identity
     stand_in.bindings.clear()
     stand_in.calls.clear()
+    stand_in.unbound.clear()
+    stand_in.users.clear()
     stand_in.unavailable = False
     started: list[tuple[Any, httpx.AsyncClient]] = []
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import uvicorn
 from aiokafka import AIOKafkaConsumer
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from carbonid_contracts.envelope import CloudEvent
@@ -75,11 +75,18 @@ class FakeClock:
 
 
 class IdentityStandIn:
-    """Identity's internal binding endpoint, as the resolver expects it (not identity's code)."""
+    """Identity's internal binding endpoints, as the resolver expects them (not identity's code)."""
+
+    def register(self, username: str, role: str = "enterprise") -> uuid.UUID:
+        user_id = uuid.uuid4()
+        self.users[username] = {"id": str(user_id), "username": username, "role": role, "disabled": False}
+        return user_id
 
     def __init__(self) -> None:
         self.bindings: dict[str, str] = {}
         self.calls: list[dict[str, Any]] = []
+        self.unbound: list[dict[str, Any]] = []
+        self.users: dict[str, dict[str, Any]] = {}
         self.unavailable = False
         app = FastAPI()
 
@@ -97,7 +104,33 @@ class IdentityStandIn:
             self.bindings[str(user_id)] = body["enterprise_id"]
             return JSONResponse({"user_id": str(user_id), **body})
 
+        @app.post("/internal/users/{user_id}/enterprise/unbind")
+        async def unbind(user_id: uuid.UUID, request: Request) -> JSONResponse:
+            if request.headers.get("x-carbonid-service-token") != SERVICE_TOKEN:
+                return JSONResponse({"type": "urn:carbonid:problem:service-only"}, status_code=403)
+            body = await request.json()
+            self.unbound.append({"user_id": str(user_id), **body})
+            if self.bindings.get(str(user_id)) == body["enterprise_id"]:
+                del self.bindings[str(user_id)]
+            return Response(status_code=204)
+
+        @app.get("/internal/users")
+        async def user_named(username: str, request: Request) -> JSONResponse:
+            if request.headers.get("x-carbonid-service-token") != SERVICE_TOKEN:
+                return JSONResponse({"type": "urn:carbonid:problem:service-only"}, status_code=403)
+            user = self.users.get(username)
+            if user is None:
+                return JSONResponse({"type": "urn:carbonid:problem:not-found"}, status_code=404)
+            return JSONResponse(user)
+
         self.app = app
+
+
+def admin_of(handle: str) -> dict[str, str]:
+    """Basic credentials of the administrator of the handle's prefix (HS_SECKEY)."""
+    prefix = handle.partition("/")[0]
+    credentials = base64.b64encode(f"300%3A{prefix}/ADMIN:{NODE_ADMIN_SECRET}".encode()).decode()
+    return {"Authorization": f"Basic {credentials}"}
 
 
 class NodeControl:
@@ -124,14 +157,18 @@ class NodeControl:
         return body
 
     async def put_value(self, handle: str, index: int, value_type: str, text: str) -> None:
-        prefix = handle.partition("/")[0]
-        credentials = base64.b64encode(f"300%3A{prefix}/ADMIN:{NODE_ADMIN_SECRET}".encode()).decode()
         response = await self.http.put(
             f"/api/handles/{handle}",
             params={"index": index, "overwrite": "true"},
             json={"values": [{"index": index, "type": value_type, "data": {"format": "string", "value": text}}]},
-            headers={"Authorization": f"Basic {credentials}"},
+            headers=admin_of(handle),
         )
+        assert response.status_code in (200, 201), response.text
+
+    async def put_record(self, handle: str, values: list[tuple[int, str, str]]) -> None:
+        """Create or replace a whole record, as the prefix's administrator (``(index, type, text)`` values)."""
+        body = [{"index": i, "type": t, "data": {"format": "string", "value": v}} for i, t, v in values]
+        response = await self.http.put(f"/api/handles/{handle}", json={"values": body}, headers=admin_of(handle))
         assert response.status_code in (200, 201), response.text
 
     async def value(self, handle: str, value_type: str) -> str:

@@ -139,10 +139,13 @@ async def test_invalid_template_data_is_reported_per_item(make_resolver: MakeRes
     assert problem["errors"][0]["message_en"]
 
 
-async def test_mapping_is_managed_by_government_users(make_resolver: MakeResolver) -> None:
+async def test_mapping_is_managed_by_operators_and_read_by_regulators(make_resolver: MakeResolver) -> None:
+    """The mapping is global (every region's calculations use it): a regulator of one region reads it but
+    does not change it for the others."""
     r = await make_resolver()
-    gov = r.headers("government", region="330000")
-    mappings = (await r.client.get("/metadata/mappings", headers=gov)).json()["items"]
+    regulator = r.headers("government", region="330000")
+    gov = r.headers("operator")
+    mappings = (await r.client.get("/metadata/mappings", headers=regulator)).json()["items"]
     coal = next(m for m in mappings if m["item_code"] == "rawCoal" and m["industry_code"] == "*")
     assert coal["source_code"] == "fuel.bituminous_coal"
 
@@ -150,6 +153,9 @@ async def test_mapping_is_managed_by_government_users(make_resolver: MakeResolve
         "/metadata/mappings", json={"industry_code": "3011", "item_code": "rawCoal"}, headers=r.headers("enterprise")
     )
     assert denied.status_code == 403
+    body = {"industry_code": "3011", "item_code": "rawCoal", "source_code": "fuel.raw_coal", "unit": "t"}
+    assert (await r.client.post("/metadata/mappings", json=body, headers=regulator)).status_code == 403
+    assert (await r.client.delete(f"/metadata/mappings/{coal['id']}", headers=regulator)).status_code == 403
     invalid = await r.client.post(
         "/metadata/mappings", json={"industry_code": "3011", "item_code": "rawCoal", "unit": "barrels"}, headers=gov
     )

@@ -23,13 +23,13 @@ async def stored(r: ResolverUnderTest) -> tuple[int, int]:
     return int(enterprises), int(events)
 
 
-async def test_resolve_stores_profile_binds_user_and_publishes(make_resolver: MakeResolver) -> None:
+async def test_resolve_stores_profile_and_publishes(make_resolver: MakeResolver) -> None:
     r = await make_resolver()
     user = uuid.uuid4()
     response = await r.client.post(
         "/enterprises/resolve", json={"prefix": " 88.118.8 "}, headers=r.headers("enterprise", user_id=user)
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == 202, response.text  # a claim: binding needs a proof (test_integration_bindings)
     profile = response.json()
     enterprise_id = enterprise_id_for("88.118.8")
     assert profile["id"] == str(enterprise_id)
@@ -39,9 +39,8 @@ async def test_resolve_stores_profile_binds_user_and_publishes(make_resolver: Ma
     assert profile["region"] == {"code": "330522", "province": "330000", "city": "330500", "county": "330522"}
     assert profile["industry"]["code"] == "3011"
     assert profile["stale"] is False
-    assert r.identity.bindings[str(user)] == str(enterprise_id)
-    assert r.identity.calls[-1]["identifier_prefix"] == "88.118.8"
-    assert r.identity.calls[-1]["region_code"] == "330522"
+    assert profile["binding"]["status"] == "pending"
+    assert r.identity.calls == []
 
     events = await read_events(
         r.settings.kafka_bootstrap, r.settings.topic_prefix, EnterpriseResolved, lambda e: len(e) >= 1
@@ -51,11 +50,15 @@ async def test_resolve_stores_profile_binds_user_and_publishes(make_resolver: Ma
     assert (data.enterprise_id, data.identifier_prefix, data.uscc) == (enterprise_id, "88.118.8", profile["uscc"])
     assert (data.region_code, data.industry_code) == ("330522", "3011")
 
-    # resolving again (re-binding is idempotent) gives the same id and another event, not a second row
+    # resolving again (the account now bound) gives the same id and another event, not a second row
     again = await r.client.post(
-        "/enterprises/resolve", json={"prefix": "88.118.8"}, headers=r.headers("enterprise", user_id=user)
+        "/enterprises/resolve",
+        json={"prefix": "88.118.8"},
+        headers=r.headers("enterprise", user_id=user, enterprise_id=enterprise_id),
     )
+    assert again.status_code == 200, again.text
     assert again.json()["id"] == str(enterprise_id)
+    assert "binding" not in again.json()
     assert (await stored(r))[0] == 1
 
 
@@ -120,24 +123,6 @@ async def test_user_bound_elsewhere_is_refused_before_any_lookup(make_resolver: 
     response = await r.client.post("/enterprises/resolve", json={"prefix": "88.118.8"}, headers=headers)
     assert response.status_code == 409
     assert response.json()["type"] == "urn:carbonid:problem:enterprise-binding-conflict"
-    assert await stored(r) == (0, 0)
-
-
-async def test_identity_conflict_or_outage_commits_nothing(make_resolver: MakeResolver) -> None:
-    r = await make_resolver()
-    user = uuid.uuid4()
-    r.identity.bindings[str(user)] = str(uuid.uuid4())  # already bound elsewhere
-    conflict = await r.client.post(
-        "/enterprises/resolve", json={"prefix": "88.118.10"}, headers=r.headers("enterprise", user_id=user)
-    )
-    assert conflict.status_code == 409
-    assert conflict.json()["type"] == "urn:carbonid:problem:enterprise-binding-conflict"
-    assert await stored(r) == (0, 0)
-
-    r.identity.unavailable = True
-    outage = await r.client.post("/enterprises/resolve", json={"prefix": "88.118.10"}, headers=r.headers("enterprise"))
-    assert outage.status_code == 503
-    assert outage.json()["type"] == "urn:carbonid:problem:identity-unavailable"
     assert await stored(r) == (0, 0)
 
 

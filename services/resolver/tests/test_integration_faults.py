@@ -150,3 +150,18 @@ async def test_stale_activity_is_marked_in_the_result_and_the_event(make_resolve
         fresh.json()["id"]: False,
         stale.json()["id"]: True,
     }
+
+
+async def test_non_template_handles_never_open_the_breaker(make_resolver: MakeResolver) -> None:
+    """Any signed-in user can ask for a template by handle: well-formed handles that are not templates are the
+    asker's mistake (422), not the node's failure, so they cannot open its circuit breaker for everyone."""
+    r = await make_resolver()  # breaker threshold 3
+    user = r.headers("enterprise")
+    for handle in ("88.118.8/ENTERPRISE", "88.118.9/ENTERPRISE", "88.118.10/ENTERPRISE", "88.118.11/ENTERPRISE"):
+        response = await r.client.get(f"/metadata/templates/{handle}", headers=user)
+        assert response.status_code == 422, response.text
+        assert response.json()["type"] == "urn:carbonid:problem:not-a-template"
+    nodes = (await r.client.get("/nodes", headers=r.headers("operator"))).json()["items"]
+    assert [(n["breaker"], n["consecutive_failures"]) for n in nodes] == [("closed", 0)]
+    ok = await r.client.post("/enterprises/resolve", json={"prefix": "88.118.12"}, headers=r.headers("operator"))
+    assert ok.status_code == 200, ok.text

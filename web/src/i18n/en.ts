@@ -12,6 +12,9 @@ export default {
     prefix: 'Identifier prefix', prefixPlaceholder: 'e.g. 88.118.8', fetch: 'Fetch enterprise data', fetching: 'Fetching the enterprise from the identifier system…',
     basicInfo: 'Enterprise information', name: 'Name', uscc: 'Unified social credit code', regionCode: 'Region', industry: 'Industry', address: 'Address', node: 'Identifier node', nodeType: 'Node type', resolvedAt: 'Fetched at', stale: 'The node is unavailable: showing cached data',
     nextStep: 'Next: emission calculation', notFoundTitle: 'Not an identifier enterprise', nodeDown: 'The identifier node is unavailable: retry later', bound: 'Bound enterprise',
+    claimTitle: 'Prove that you act for this enterprise', claimIntro: 'Prefixes are public: knowing one binds nobody. Prove that you act for the enterprise in one of these ways:',
+    claimNode: 'Automatic: publish this record on your enterprise\'s own identifier node, then verify', claimHandle: 'Handle', claimType: 'Value type', claimValue: 'Value',
+    claimApproval: 'Or have a platform operator or your regional regulator approve the claim, then check the result', verify: 'Verify', checkApproval: 'Check approval', notYetApproved: 'The claim is not approved yet',
   },
   emissions: {
     item: 'Item', handlesOfPeriod: 'sum of monthly records', evidenceKinds: { ccer: 'CCER', green_certificates: 'Green certificates', own_renewable: 'Own renewables', sinks: 'Sinks', other: 'Other' }, net2: 'Net (tCO₂)',

@@ -12,6 +12,9 @@ export default {
     prefix: '标识解析编码前缀', prefixPlaceholder: '例如 88.118.8', fetch: '获取企业数据', fetching: '正在从标识解析体系获取企业信息…',
     basicInfo: '企业基本信息', name: '企业名称', uscc: '统一社会信用代码', regionCode: '所在地区', industry: '所属行业', address: '地址', node: '标识解析节点', nodeType: '节点类型', resolvedAt: '获取时间', stale: '节点暂不可用，显示的是缓存数据',
     nextStep: '下一步：碳排放计算', notFoundTitle: '不是标识解析企业', nodeDown: '标识解析节点暂不可用，请稍后重试', bound: '已绑定企业',
+    claimTitle: '请证明您代表该企业', claimIntro: '标识前缀是公开的，知道前缀并不能绑定企业。请选择一种方式证明您有权代表该企业：',
+    claimNode: '方式一（自动）：在本企业的标识解析节点上发布以下标识记录，然后点击“验证”', claimHandle: '标识', claimType: '值类型', claimValue: '值',
+    claimApproval: '方式二：请平台运营人员或属地监管部门审核您的申请，审核通过后点击“检查审核结果”', verify: '验证', checkApproval: '检查审核结果', notYetApproved: '申请尚未通过审核',
   },
   emissions: {
     item: '数据项', handlesOfPeriod: '按月记录汇总', evidenceKinds: { ccer: 'CCER', green_certificates: '绿证', own_renewable: '自发自用可再生能源', sinks: '碳汇', other: '其他' }, net2: '净排放（tCO₂）',

@@ -156,6 +156,8 @@ class DemoLoader:
         self.semaphore = asyncio.Semaphore(max(1, options.concurrency))
         self.published: list[PublishedEntry] = []
         self.questionnaire: dict[str, Any] | None = None
+        self.approver: Account | None = None
+        """The built-in operator: approves each demo account's claim to its enterprise (the proof of control)."""
 
     # --- the whole run ------------------------------------------------------------------------------------
 
@@ -219,6 +221,8 @@ class DemoLoader:
                 ) from exc
             await self.finish_forced_change(account, "built_in")
             accounts.append((entry, account))
+            if entry.role == "operator" and self.approver is None:
+                self.approver = account
         return accounts
 
     async def finish_forced_change(self, account: Account, kind: str) -> None:
@@ -248,13 +252,20 @@ class DemoLoader:
         await self.finish_forced_change(account, "enterprise")
 
     async def bind(self, run: EnterpriseRun) -> None:
-        """Flow 2: resolve the prefix (binds the user), then refresh the token so that it carries ``ent``."""
+        """Flow 2: resolve the prefix (a claim), have the operator approve it (the same proof of control every
+        account needs), then refresh the token so that it carries ``ent``."""
         account = run.account
         enterprise_id = account.claims.get("ent")
         if enterprise_id is None:
             profile = await account.json(
                 "POST", "/api/resolver/enterprises/resolve", json_body={"prefix": run.seed.prefix}
             )
+            claim = profile.get("binding")
+            if claim is not None and claim["status"] == "pending":
+                if self.approver is None:
+                    raise RuntimeError("no built-in operator account to approve the demo enterprises' claims")
+                await self.approver.json("POST", f"/api/resolver/binding-claims/{claim['id']}/approve")
+                self.count("enterprises.claims.approved")
             await account.refresh()
             enterprise_id = account.claims.get("ent")
             if enterprise_id != profile["id"]:

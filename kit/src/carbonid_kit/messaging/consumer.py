@@ -12,8 +12,9 @@
   for a reason other than the infrastructure, it is applied again one event at a time, each in its own
   savepoint, through the same handlers (a batch handler then gets a one-element list), so that only the
   event at fault is dead-lettered.
-- A record that can never be applied (not a CarbonID CloudEvent, an invalid payload, a ``PermanentError``,
-  or an error that repeats ``max_attempts`` times) goes to ``<prefix>dlq.<group>`` with the reason in its
+- A record that can never be applied (not a CarbonID CloudEvent, an invalid payload, not signed by its topic's
+  owner or dated in the future (``authenticity``), a ``PermanentError``, or an error that repeats
+  ``max_attempts`` times) goes to ``<prefix>dlq.<group>`` with the reason in its
   headers, and the stream goes on. Infrastructure errors (database or network down) are retried with
   backoff without limit, so that an outage delays events but never dead-letters them.
 """
@@ -25,7 +26,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -37,9 +38,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from carbonid_contracts.envelope import CloudEvent, EnvelopeError
-from carbonid_contracts.topics import EventType, dead_letter_topic, topic_for
+from carbonid_contracts.topics import EventType, dead_letter_topic, producer_of, topic_for
 from carbonid_kit.db import database_unavailable, transaction
 from carbonid_kit.logging import trace_id_from_traceparent, trace_id_var
+from carbonid_kit.messaging.authenticity import EventRefusedError, EventVerifier, development_producer_keys
 from carbonid_kit.messaging.inbox import claim, claim_many
 from carbonid_kit.messaging.kafka import new_producer
 from carbonid_kit.metrics import CONSUMER_LAG_SECONDS, EVENTS_CONSUMED
@@ -86,6 +88,15 @@ class EventConsumers:
         self.applied = 0
         self.skipped = 0
         self.dead_lettered = 0
+        keys = dict(settings.event_producer_keys)
+        secret = settings.event_secret()
+        if settings.development_like and secret:
+            keys = development_producer_keys(secret) | keys
+        self.verifier = EventVerifier(
+            keys,
+            required=settings.events_authenticated,
+            max_future=timedelta(seconds=settings.event_max_future_seconds),
+        )
 
     def on(self, event_type: EventType, handler: EventHandler) -> None:
         """Apply ``handler(session, event)`` to each event of this type, once, inside its transaction."""
@@ -133,6 +144,14 @@ class EventConsumers:
     async def start(self) -> None:
         if not self.event_types:
             return
+        if self.verifier.required:
+            owners = {producer_of(t) for t in self.event_types}
+            unknown = sorted(str(o) for o in owners if o is None or o not in self.verifier.keys)
+            if unknown:
+                raise RuntimeError(
+                    f"{self.settings.service_name} consumes events of {', '.join(unknown)}: set their public keys "
+                    "in CARBONID_EVENT_PRODUCER_KEYS (carbonid-event-keys prints them)"
+                )
         s = self.settings
         self._dlq = new_producer(s)
         await self._dlq.start()
@@ -188,11 +207,18 @@ class EventConsumers:
         """
         batch = list(records) if isinstance(records, tuple | list) else [records]
         decoded: list[tuple[Any, CloudEvent]] = []
+        received = datetime.now(UTC)
         for record in batch:
             try:
                 event = CloudEvent.decode(list(record.headers or ()), record.value)
             except EnvelopeError as exc:
                 await self._dead_letter(record, "invalid-envelope", str(exc))
+                continue
+            try:
+                headers = {str(k).lower(): bytes(v or b"") for k, v in record.headers or ()}
+                self.verifier.check(event, headers, record.value, now=received)
+            except EventRefusedError as refused:
+                await self._dead_letter(record, refused.reason, refused.detail)
                 continue
             topic_type = self.topics.get(record.topic)
             if topic_type is not None and event.type is not topic_type:

@@ -27,6 +27,7 @@ from carbonid_contracts.envelope import CloudEvent
 from carbonid_contracts.events import EventPayload
 from carbonid_contracts.topics import topic_for
 from carbonid_kit.logging import request_id_var, trace_id_var
+from carbonid_kit.messaging.authenticity import EventSigner
 from carbonid_kit.messaging.kafka import new_producer
 from carbonid_kit.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
 from carbonid_kit.settings import ServiceSettings
@@ -59,6 +60,10 @@ class Outbox:
         self.source = f"urn:carbonid:{settings.service_name}:{settings.region_code}"
         self.topic_prefix = settings.topic_prefix
         self.table = table
+        secret = settings.event_secret()
+        # Without a secret (outside development) events go unsigned and consumers refuse them; the runtime
+        # refuses to start a producing service that has none.
+        self.signer = EventSigner(secret, settings.service_name) if secret else None
 
     async def add(self, session: AsyncSession, payload: EventPayload, *, traceparent: str | None = None) -> CloudEvent:
         event = CloudEvent.of(payload, source=self.source, traceparent=traceparent or _current_traceparent())
@@ -66,7 +71,8 @@ class Outbox:
         return event
 
     async def add_event(self, session: AsyncSession, event: CloudEvent) -> None:
-        headers = [[k, v.decode()] for k, v in event.headers()]
+        raw = self.signer.headers(event) if self.signer else event.headers()
+        headers = [[k, v.decode()] for k, v in raw]
         await session.execute(
             self.table.insert().values(
                 event_id=event.id,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 
 from carbonid_kit.settings import Environment, ServiceSettings
 
@@ -29,6 +31,12 @@ class AnalyticsSettings(ServiceSettings):
     webhook_poll_seconds: float = Field(default=1.0, gt=0, description="how often the dispatcher looks for due work")
     webhook_batch: int = Field(default=50, ge=1, le=1000)
     webhook_lease_seconds: float = Field(default=60.0, gt=0, description="a claimed delivery is retried after this")
+    webhook_concurrency: int = Field(default=50, ge=1, le=1000, description="attempts in flight per replica")
+    webhook_per_receiver_concurrency: int = Field(
+        default=4, ge=1, le=100, description="attempts in flight to one subscription, so a slow one holds only these"
+    )
+    webhook_max_response_bytes: int = Field(default=65536, ge=0, description="response body read, then dropped")
+    webhook_max_subscriptions_per_account: int = Field(default=20, ge=1, le=1000)
     webhook_allow_private_hosts: bool | None = Field(
         default=None, description="loopback/private receivers; None: allowed in development and test only"
     )
@@ -41,3 +49,10 @@ class AnalyticsSettings(ServiceSettings):
         if self.webhook_allow_private_hosts is not None:
             return self.webhook_allow_private_hosts
         return self.environment in (Environment.DEVELOPMENT, Environment.TEST)
+
+    @model_validator(mode="after")
+    def _lease_outlasts_attempt(self) -> Self:
+        # A lease shorter than an attempt would let another replica send the same delivery while it is in flight.
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError("webhook_lease_seconds must exceed webhook_timeout_seconds")
+        return self

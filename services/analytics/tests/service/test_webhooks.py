@@ -225,3 +225,38 @@ async def test_webhooks_are_signed_retried_dead_lettered_and_regional(make_analy
             assert (await c.delete(f"/subscriptions/{sub}", headers=jiangsu)).status_code == 404
             assert (await c.delete(f"/subscriptions/{sub}", headers=huzhou)).status_code == 204
             assert (await c.get(f"/subscriptions/{sub}", headers=huzhou)).status_code == 404
+
+
+async def test_only_the_owner_or_an_operator_manages_a_subscription_and_each_account_has_a_cap(
+    make_analytics: Any,
+) -> None:
+    async with make_analytics(webhook_max_subscriptions_per_account=2) as analytics:
+        c = analytics.client
+        owner = analytics.as_("government", region="330500", username="huzhou01")
+        colleague = analytics.as_("government", region="330500", username="huzhou02")
+        province = analytics.as_("government", region="330000", username="zhejiang01")
+        operator = analytics.as_("operator")
+        made = []
+        for n in range(2):
+            response = await c.post("/subscriptions", json={"url": f"http://127.0.0.1:9/{n}"}, headers=owner)
+            assert response.status_code == 201, response.text
+            made.append(response.json())
+        over = await c.post("/subscriptions", json={"url": "http://127.0.0.1:9/2"}, headers=owner)
+        assert over.status_code == 409
+        assert over.json()["type"].endswith("subscription-limit-reached")
+        theirs = await c.post("/subscriptions", json={"url": "http://127.0.0.1:9/c"}, headers=colleague)
+        assert theirs.status_code == 201  # the cap is per account
+
+        first, second = (m["subscription_id"] for m in made)
+        # colleagues and the province see the subscription but may not change it
+        for other in (colleague, province):
+            assert (await c.get(f"/subscriptions/{first}", headers=other)).status_code == 200
+            assert (await c.delete(f"/subscriptions/{first}", headers=other)).status_code == 403
+            assert (await c.post(f"/subscriptions/{first}/secret", headers=other)).status_code == 403
+        rotated = await c.post(f"/subscriptions/{first}/secret", headers=owner)
+        assert rotated.status_code == 200
+        assert rotated.json()["secret"].startswith("whsec_")
+        assert rotated.json()["secret"] != made[0]["secret"]
+        assert (await c.delete(f"/subscriptions/{second}", headers=operator)).status_code == 204
+        # a removed subscription frees its place under the cap
+        assert (await c.post("/subscriptions", json={"url": "http://127.0.0.1:9/3"}, headers=owner)).status_code == 201

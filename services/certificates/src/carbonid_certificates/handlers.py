@@ -86,6 +86,12 @@ class CertificateIssuer:
         if await session.get(CertificateRow, certificate_id) is not None:
             return  # the same evaluation published again under a new event id: its certificate exists
         profile = await session.get(EnterpriseProfile, data.enterprise_id)
+        if profile is not None and profile.region_code != data.region_code:
+            # What is signed must agree with what the resolver said of the enterprise.
+            raise PermanentError(
+                f"evaluation {data.evaluation_id} places enterprise {data.enterprise_id} in {data.region_code}, "
+                f"its resolved profile in {profile.region_code}"
+            )
         name = data.enterprise_name or (profile.name if profile else None) or f"企业 {data.enterprise_id}"
         now = self.clock()
         issued_on = now.astimezone(self.zone).date()
@@ -123,7 +129,12 @@ class CertificateIssuer:
             CertificateRow.period == data.period
         )
         if data.supersedes is not None:
-            superseded = or_(superseded, CertificateRow.evaluation_id == data.supersedes)
+            # Only a certificate of the same enterprise: an evaluation never revokes another enterprise's.
+            superseded = or_(
+                superseded,
+                (CertificateRow.evaluation_id == data.supersedes)
+                & (CertificateRow.enterprise_id == data.enterprise_id),
+            )
         revoked = (
             (
                 await session.execute(

@@ -255,6 +255,56 @@ async def test_superseding_evaluation_revokes_and_moves_the_alias(service: Servi
     assert [(c["code"], c["status"]) for c in listing] == [(new.code, "valid"), (old.code, "superseded")]
 
 
+async def test_an_evaluation_never_supersedes_another_enterprises_certificate(service: Service) -> None:
+    victim = evaluation(grade=1, level="low")
+    await service.publish(victim)
+    kept = await certificate_of(service, victim.evaluation_id)
+    other = evaluation(supersedes=victim.evaluation_id, evaluation_id=uuid.uuid4())  # another enterprise
+    assert other.enterprise_id != victim.enterprise_id
+    await service.publish(other)
+    await certificate_of(service, other.evaluation_id)
+    verification = (await service.client.get(f"/public/certificates/{kept.code}/verification")).json()
+    assert verification["status"] == "valid"
+    assert verification["superseded_by_code"] is None
+
+
+async def test_an_evaluation_contradicting_the_resolved_region_is_not_signed(service: Service) -> None:
+    enterprise_id = uuid.uuid4()
+    profile = EnterpriseResolved(
+        enterprise_id=enterprise_id,
+        identifier_prefix="88.118.8",
+        name="湖州示例建材有限公司",
+        uscc="91330502MA2B3C4D58",
+        region_code="330502",
+        province_code="330000",
+        city_code="330500",
+        county_code="330502",
+        industry_code="3011",
+        resolved_at=service.clock(),
+    )
+    await service.publish(profile)
+
+    async def profile_stored() -> EnterpriseProfile | None:
+        async with service.app.state.certificates.runtime.sessions() as session:
+            return await session.get(EnterpriseProfile, enterprise_id)
+
+    await wait_until(profile_stored, what="the enterprise profile stored")
+    consumers = service.app.state.runtime.consumers
+    dead_before = consumers.dead_lettered
+    elsewhere = evaluation(enterprise_id=enterprise_id, region_code="320102")  # Nanjing, not Huzhou
+    await service.publish(elsewhere)
+
+    async def refused() -> bool:
+        return bool(consumers.dead_lettered > dead_before)
+
+    await wait_until(refused, what="the contradicting evaluation dead-lettered")
+    async with service.app.state.certificates.runtime.sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(CertificateRow).where(CertificateRow.enterprise_id == enterprise_id)
+        )
+    assert count == 0
+
+
 async def test_redelivery_creates_nothing_new(service: Service) -> None:
     data = evaluation()
     [event] = await service.publish(data)

@@ -17,7 +17,7 @@ from carbonid_gateway.openapi import MergedOpenApi
 from carbonid_gateway.proxy import Gateway, Upstreams, proxy
 from carbonid_gateway.ratelimit import TokenBuckets
 from carbonid_gateway.security import SecurityHeadersMiddleware
-from carbonid_kit.app import create_service_app
+from carbonid_kit.app import NotReadyError, create_service_app
 
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 DESCRIPTION = "The single entry point: `/api/<service>/...`. The platform's API is at `/api/openapi.json`."
@@ -48,7 +48,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         states = await upstream_states(holder["gateway"])
         down = [f"{n}: {states.get(n, 'unknown')}" for n in settings.required_upstreams if states.get(n) != "ready"]
         if down:
-            raise RuntimeError("upstreams not ready: " + ", ".join(down))
+            raise NotReadyError("upstreams not ready: " + ", ".join(down))
 
     async def close_clients(app: FastAPI) -> None:
         await upstream_clients.aclose()

@@ -179,3 +179,26 @@ async def bind_enterprise(
         region_code=region_code,
     )
     return True
+
+
+async def unbind_enterprise(
+    identity: Identity, session: AsyncSession, user: User, *, enterprise_id: uuid.UUID, actor: uuid.UUID | None
+) -> bool:
+    """Unbind a user from its enterprise and end its sessions; False when it was not bound to that one."""
+    if user.enterprise_id != enterprise_id:
+        return False
+    await audit.record(
+        session,
+        "user.enterprise_unbound",
+        now=identity.clock(),
+        subject=user.id,
+        enterprise_id=str(enterprise_id),
+        actor=actor,
+        identifier_prefix=user.identifier_prefix,
+    )
+    user.enterprise_id = None
+    user.identifier_prefix = None
+    user.enterprise_region_code = None
+    # A token carrying ``ent`` must not be refreshed into another one.
+    await revoke_all_sessions(identity, session, user, "enterprise-unbound")
+    return True

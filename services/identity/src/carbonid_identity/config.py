@@ -35,6 +35,11 @@ class IdentitySettings(ServiceSettings):
     login_address_max_failures: int = Field(default=20, ge=1)
     login_address_window_seconds: int = Field(default=900, ge=1)
     login_address_lockout_seconds: int = Field(default=900, ge=1)
+    # Self-registrations per client address (every attempt counts, a taken name too): bots cannot mint
+    # accounts or probe usernames in bulk. Room for a demo load (48 accounts) from one address.
+    register_address_max: int = Field(default=100, ge=1)
+    register_address_window_seconds: int = Field(default=900, ge=1)
+    register_address_lockout_seconds: int = Field(default=900, ge=1)
 
     # Peers whose X-Forwarded-For is believed (the gateway); anyone else is the client itself.
     trusted_proxies: list[str] = Field(

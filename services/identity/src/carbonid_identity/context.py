@@ -46,6 +46,15 @@ class Identity:
         )
 
     @property
+    def registration_policy(self) -> ThrottlePolicy:
+        s = self.settings
+        return ThrottlePolicy(
+            s.register_address_max,
+            timedelta(seconds=s.register_address_window_seconds),
+            timedelta(seconds=s.register_address_lockout_seconds),
+        )
+
+    @property
     def address_policy(self) -> ThrottlePolicy:
         s = self.settings
         return ThrottlePolicy(

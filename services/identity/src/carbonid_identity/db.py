@@ -57,7 +57,8 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     self_registered: Mapped[bool] = mapped_column(Boolean, nullable=False)
     # Access tokens issued before this instant are refused by identity itself (password change, revocation).
-    tokens_valid_after: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    tokens_valid_after: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    """Access tokens issued before this are refused, here and (polled, ``/internal/revocations``) everywhere."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -82,29 +82,44 @@ async def login(identity: Identity, username: str, password: str, client_address
         if address_lock is not None:
             await audit.record(session, "login.throttled", now=now, client_address=client_address)
             raise AddressThrottledError(address_lock)
-        account_locked = await throttle_store.locked_for(session, throttle_store.ACCOUNT, account_key, now) is not None
+        # The attempt is counted before the password is checked (and taken back on success): a burst of
+        # concurrent guesses cannot all be checked while the counter still reads "not locked".
+        account_locked, reserved = await throttle_store.reserve_attempt(
+            session, throttle_store.ACCOUNT, account_key, now, identity.account_policy
+        )
+        address_state = None
+        if account_locked is None:
+            address_state = await throttle_store.record_failure(
+                session, throttle_store.ADDRESS, client_address, now, identity.address_policy
+            )
         user = await find_by_username(session, username)
-    usable = user is not None and not user.disabled and not account_locked
+    locked_by_this_attempt = reserved is not None and reserved.locked_until is not None
+    usable = user is not None and not user.disabled and account_locked is None
     matches = await identity.passwords.verify(user.password_hash if usable and user else None, password)
     now = identity.clock()
-    if not matches or user is None:
+    if not matches or user is None or not usable:
         async with transaction(identity.sessions) as session:
-            if account_locked:
+            if account_locked is not None:
                 await audit.record(
                     session, "login.locked", now=now, subject=user.id if user else None, client_address=client_address
                 )
             else:
-                await throttle_store.record_failure(
-                    session, throttle_store.ACCOUNT, account_key, now, identity.account_policy
-                )
-                state = await throttle_store.record_failure(
-                    session, throttle_store.ADDRESS, client_address, now, identity.address_policy
-                )
                 await audit.record(
                     session, "login.failed", now=now, subject=user.id if user else None,
                     client_address=client_address, username_attempted=username[:64],
-                    address_locked=state.locked_until is not None,
+                    address_locked=address_state is not None and address_state.locked_until is not None,
                 )  # fmt: skip
+        raise InvalidCredentialsError
+    async with transaction(identity.sessions) as session:
+        # The lock is checked again on success: concurrent attempts may have locked the account meanwhile
+        # (unless this attempt's own reservation was the one that locked it).
+        locked_now = await throttle_store.locked_for(session, throttle_store.ACCOUNT, account_key, now)
+        refused = locked_now is not None and not locked_by_this_attempt
+        if refused:
+            await audit.record(session, "login.locked", now=now, subject=user.id, client_address=client_address)
+        else:
+            await throttle_store.release(session, throttle_store.ADDRESS, client_address)
+    if refused:
         raise InvalidCredentialsError
     async with transaction(identity.sessions) as session:
         user = await session.get(User, user.id, with_for_update=True)
@@ -209,11 +224,18 @@ async def change_password(
         if user is None or user.disabled:
             raise InvalidCredentialsError
         stored_hash = user.password_hash
+        # A stolen access token must not become a way round the lockout: the current password is checked
+        # under the same counter as logins, reserved before the check.
+        account_locked, _ = await throttle_store.reserve_attempt(
+            session, throttle_store.ACCOUNT, user.username_folded, identity.clock(), identity.account_policy
+        )
+    if account_locked is not None:
+        raise PasswordRulesBrokenError(
+            [RuleViolation("current_password", "account-locked", "尝试次数过多，账号已暂时锁定",
+                           "Too many attempts: the account is locked for a while")]
+        )  # fmt: skip
     if not await identity.passwords.verify(stored_hash, current_password):
         async with transaction(identity.sessions) as session:
-            await throttle_store.record_failure(
-                session, throttle_store.ACCOUNT, user.username_folded, identity.clock(), identity.account_policy
-            )
             await audit.record(
                 session, "password.change_failed", now=identity.clock(), subject=user_id, client_address=client_address
             )
@@ -221,6 +243,8 @@ async def change_password(
             [RuleViolation("current_password", "wrong-password", "原密码不正确", "The current password is wrong"),
              *violations]
         )  # fmt: skip
+    async with transaction(identity.sessions) as session:  # the current password is proven: no failure
+        await throttle_store.clear(session, throttle_store.ACCOUNT, user.username_folded)
     if not violations and await identity.passwords.verify(stored_hash, new_password):
         violations.append(
             RuleViolation(

@@ -26,6 +26,7 @@ from carbonid_identity.domain.accounts import Role
 from carbonid_kit.app import ServiceRuntime, create_service_app
 from carbonid_kit.db import create_engine, session_factory, transaction
 from carbonid_kit.migrations import upgrade
+from carbonid_kit.settings import Environment
 
 DESCRIPTION = """Accounts, roles and region scopes, sessions, the password policy and the token signing keys.
 
@@ -70,6 +71,20 @@ class SeedAccount(BaseModel):
 class SeedFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     accounts: list[SeedAccount]
+
+
+def inline_password_refusal(seed: SeedFile, settings: IdentitySettings) -> str | None:
+    """Why a seed is refused here, or None. A password written in the file (the demo seed: ``operator01`` with
+    a published password) is for development only; elsewhere every account names its ``password_env``."""
+    if settings.environment in (Environment.DEVELOPMENT, Environment.TEST):
+        return None
+    inline = [a.username for a in seed.accounts if a.password]
+    if not inline:
+        return None
+    return (
+        f"refused in {settings.environment.value}: {', '.join(inline)} carry a password in the seed file "
+        "(demo credentials); give each a password_env instead"
+    )
 
 
 def _password_of(entry: SeedAccount) -> str:
@@ -141,6 +156,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif command == "seed":
         raw: Any = json.loads(args.file.read_text(encoding="utf-8"))
         seed = SeedFile.model_validate(raw)
+        refusal = inline_password_refusal(seed, settings)
+        if refusal:
+            raise SystemExit(refusal)
         accounts = [
             NewAccount(a.username, _password_of(a), a.role, a.region_scope, a.must_change_password)
             for a in seed.accounts

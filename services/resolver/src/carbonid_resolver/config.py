@@ -68,6 +68,9 @@ class ResolverSettings(ServiceSettings):
 
     # Where the records live on a node (conventions of the enterprise nodes we talk to).
     enterprise_suffix: str = Field(default="ENTERPRISE", description="the enterprise basic-information record")
+    binding_record_suffix: str = Field(
+        default="CARBONID.BINDING", description="the record an enterprise publishes to prove control of its prefix"
+    )
     activity_handle_pattern: str = Field(
         default="{prefix}/energy.{YYYY-MM}",
         description="monthly energy record when the enterprise record names no activityHandlePattern",

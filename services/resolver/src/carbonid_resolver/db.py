@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import DateTime, ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -87,3 +87,60 @@ class SourceMapping(Base):
     note: Mapped[str | None] = mapped_column(String(500))
     updated_by: Mapped[str | None] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EnterpriseBinding(Base):
+    """Who acts for an enterprise: one owner (proven by a record on the enterprise's own node, or approved by an
+    operator or a regulator of its region), and the colleagues the owner invited. A claim waits as ``pending``."""
+
+    __tablename__ = "enterprise_bindings"
+    __table_args__ = (
+        # One open claim or binding per account and enterprise, one active owner per enterprise.
+        Index(
+            "uq_enterprise_bindings_open",
+            "enterprise_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'active')"),
+        ),
+        Index(
+            "uq_enterprise_bindings_owner",
+            "enterprise_id",
+            unique=True,
+            postgresql_where=text("status = 'active' AND role = 'owner'"),
+        ),
+        Index("ix_enterprise_bindings_status", "status", "requested_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("enterprises.id"))
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    username: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    """owner | member"""
+    status: Mapped[str] = mapped_column(String(16))
+    """pending | active | rejected | removed"""
+    method: Mapped[str | None] = mapped_column(String(16))
+    """node-record | approval | invitation (how it became active)"""
+    challenge: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class BindingAudit(Base):
+    """Every change of who acts for an enterprise: claimed, proven, approved, rejected, invited, removed."""
+
+    __tablename__ = "binding_audit"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    binding_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    action: Mapped[str] = mapped_column(String(32))
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    actor_name: Mapped[str | None] = mapped_column(String(128))
+    subject_user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

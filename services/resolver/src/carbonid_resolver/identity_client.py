@@ -1,8 +1,9 @@
-"""Binding an enterprise user to the enterprise it resolved: identity's internal endpoint."""
+"""Identity's internal endpoints: binding and unbinding enterprise users, finding an account by name."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 
@@ -36,6 +37,34 @@ class IdentityClient:
             )
         if response.status_code not in (200, 201, 204):
             raise identity_unavailable(f"HTTP {response.status_code}")
+
+    async def unbind(self, user_id: uuid.UUID, enterprise_id: uuid.UUID, actor: uuid.UUID | None) -> None:
+        """Identity unbinds the account (if bound to that enterprise) and ends its sessions."""
+        try:
+            response = await self._client.post(
+                f"/internal/users/{user_id}/enterprise/unbind",
+                json={"enterprise_id": str(enterprise_id), "actor": str(actor) if actor else None},
+                headers={"X-Carbonid-Service-Token": self._token},
+            )
+        except httpx.HTTPError as exc:
+            raise identity_unavailable(type(exc).__name__) from exc
+        if response.status_code not in (200, 204, 404):
+            raise identity_unavailable(f"HTTP {response.status_code}")
+
+    async def user_named(self, username: str) -> dict[str, Any] | None:
+        """The account with that username (identity's user view), None when there is none."""
+        try:
+            response = await self._client.get(
+                "/internal/users", params={"username": username}, headers={"X-Carbonid-Service-Token": self._token}
+            )
+        except httpx.HTTPError as exc:
+            raise identity_unavailable(type(exc).__name__) from exc
+        if response.status_code in (404, 422):
+            return None
+        if response.status_code != 200:
+            raise identity_unavailable(f"HTTP {response.status_code}")
+        user: dict[str, Any] = response.json()
+        return user
 
     async def aclose(self) -> None:
         await self._client.aclose()

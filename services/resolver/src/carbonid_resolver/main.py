@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from carbonid_kit.app import ServiceRuntime, create_service_app
 from carbonid_kit.migrations import serve_or_migrate, upgrade
 from carbonid_resolver.api import routers
+from carbonid_resolver.bindings import EnterpriseBindings
 from carbonid_resolver.config import ResolverSettings
 from carbonid_resolver.db import MIGRATIONS, Base
 from carbonid_resolver.domain.breaker import Clock
@@ -51,6 +52,7 @@ def create_app(
         on_shutdown=[shutdown],
     )
     app.state.resolver = resolver
+    app.state.bindings = EnterpriseBindings(settings, runtime, directory, identity)
     return app
 
 

@@ -26,6 +26,7 @@ from carbonid_resolver.domain.errors import (
     NodeRefused,
     NodeTimeout,
     NodeUnavailable,
+    NotATemplate,
     ResolutionError,
     ValuesNotFound,
 )
@@ -132,8 +133,8 @@ class NodeClient:
                 if use_cache:
                     self.cache.put_negative(cache_key, exc.handle_response_code or 100)
                 raise
-            except NodeRefused:
-                self.breaker.record_success()
+            except (NodeRefused, NotATemplate):
+                self.breaker.record_success()  # the node answered; the request (or the record) was at fault
                 raise
             except (NodeFailure, TimeoutError) as exc:
                 self.breaker.record_failure()

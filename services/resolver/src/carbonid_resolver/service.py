@@ -127,8 +127,8 @@ class Resolver:
         fetched = await node.enterprise(prefix, handle, deadline)
         return profile_from_record(prefix, fetched.value), fetched
 
-    async def resolve_enterprise(self, raw_prefix: str, *, bind_user: uuid.UUID | None) -> ResolvedEnterprise:
-        """Fetch, validate, store and publish an enterprise profile; bind the user before anything commits."""
+    async def resolve_enterprise(self, raw_prefix: str) -> ResolvedEnterprise:
+        """Fetch, validate, store and publish an enterprise profile (binding an account needs a proof: bindings)."""
         prefix = normalise_prefix(raw_prefix)
         try:
             profile, fetched = await self.fetch_profile(prefix, self.directory.deadline())
@@ -191,9 +191,6 @@ class Resolver:
                     resolved_at=now,
                 ),
             )
-            if bind_user is not None:
-                # Inside the transaction: if identity refuses or cannot be reached, nothing above commits.
-                await self.identity.bind(bind_user, enterprise_id, prefix, profile.region_code)
         return ResolvedEnterprise(row, fetched.stale)
 
     # -- activity ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from carbonid_analytics import db
 from carbonid_analytics.api.common import settings_of
@@ -20,7 +20,7 @@ from carbonid_analytics.webhooks import UnsafeWebhookUrlError, check_webhook_url
 from carbonid_contracts.topics import EventType
 from carbonid_kit.auth import Caller, CurrentCaller
 from carbonid_kit.db import transaction
-from carbonid_kit.problems import forbidden, invalid, not_found
+from carbonid_kit.problems import conflict, forbidden, invalid, not_found
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 PUBLIC_TYPES = {t.value for t in PUBLIC_EVENT_TYPES}
@@ -78,6 +78,7 @@ async def create(request: Request, caller: CurrentCaller, body: SubscriptionRequ
         en, _, zh = str(exc).partition(" / ")
         raise invalid("unsafe-webhook-url", zh or en, en, pointer="/url") from exc
     s = db.webhook_subscriptions
+    cap = settings.webhook_max_subscriptions_per_account
     values = {
         "subscription_id": uuid.uuid4(),
         "owner_user_id": caller.user_id,
@@ -92,19 +93,45 @@ async def create(request: Request, caller: CurrentCaller, body: SubscriptionRequ
         "created_at": datetime.now(UTC),
     }
     async with transaction(request.app.state.runtime.sessions) as session:
+        # One account's creations queue on a lock of their own, so that two at once cannot both pass the cap.
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"webhooks:{caller.user_id}"}
+        )
+        owned = (
+            await session.execute(
+                select(func.count()).select_from(s).where(s.c.owner_user_id == caller.user_id, s.c.deleted_at.is_(None))
+            )
+        ).scalar_one()
+        if owned >= cap:
+            raise conflict(
+                "subscription-limit-reached",
+                f"每个账号最多 {cap} 个订阅，请先删除不用的订阅",
+                f"An account may hold at most {cap} subscriptions; remove one you no longer use first",
+            )
         row = (await session.execute(s.insert().values(**values).returning(*s.c))).one()
     return subscription_document(row, secret=True)
 
 
 async def _visible_subscription(request: Request, caller: Caller, subscription_id: uuid.UUID) -> Any:
-    scope = _government(caller)
+    """The subscription if it lies in the government caller's region (operators see every one)."""
+    scope = None if caller.role == "operator" else _government(caller)
     s = db.webhook_subscriptions
     async with request.app.state.runtime.sessions() as session:
         row = (
             await session.execute(s.select().where(s.c.subscription_id == subscription_id, s.c.deleted_at.is_(None)))
         ).first()
-    if row is None or not within_scope(scope, row.region_scope):
+    if row is None or (scope is not None and not within_scope(scope, row.region_scope)):
         raise not_found("订阅", "Subscription")
+    return row
+
+
+async def _managed_subscription(request: Request, caller: Caller, subscription_id: uuid.UUID) -> Any:
+    """The subscription if the caller owns it or is an operator: colleagues in the region see, not manage."""
+    row = await _visible_subscription(request, caller, subscription_id)
+    if caller.role != "operator" and row.owner_user_id != caller.user_id:
+        raise forbidden(
+            "只有订阅的创建者或运营人员可以管理该订阅", "Only the subscription's owner or an operator may manage it"
+        )
     return row
 
 
@@ -135,7 +162,7 @@ async def get_subscription(request: Request, caller: CurrentCaller, subscription
 
 @router.delete("/{subscription_id}", status_code=204, summary="Remove a subscription; pending deliveries stop")
 async def delete_subscription(request: Request, caller: CurrentCaller, subscription_id: uuid.UUID) -> Response:
-    await _visible_subscription(request, caller, subscription_id)
+    await _managed_subscription(request, caller, subscription_id)
     s, d = db.webhook_subscriptions, db.webhook_deliveries
     async with transaction(request.app.state.runtime.sessions) as session:
         await session.execute(
@@ -145,6 +172,25 @@ async def delete_subscription(request: Request, caller: CurrentCaller, subscript
             update(d).where(d.c.subscription_id == subscription_id, d.c.status == "pending").values(status="cancelled")
         )
     return Response(status_code=204)
+
+
+@router.post(
+    "/{subscription_id}/secret",
+    summary="Rotate the signing secret (the new one is shown once; deliveries from now on are signed with it)",
+)
+async def rotate_secret(request: Request, caller: CurrentCaller, subscription_id: uuid.UUID) -> dict[str, Any]:
+    await _managed_subscription(request, caller, subscription_id)
+    s = db.webhook_subscriptions
+    async with transaction(request.app.state.runtime.sessions) as session:
+        row = (
+            await session.execute(
+                update(s)
+                .where(s.c.subscription_id == subscription_id, s.c.deleted_at.is_(None))
+                .values(secret=new_secret())
+                .returning(*s.c)
+            )
+        ).one()
+    return subscription_document(row, secret=True)
 
 
 @router.get("/{subscription_id}/deliveries", summary="Delivery log: each delivery with its attempts")
@@ -209,7 +255,7 @@ async def deliveries(
 async def redeliver(
     request: Request, caller: CurrentCaller, subscription_id: uuid.UUID, delivery_id: uuid.UUID
 ) -> dict[str, Any]:
-    await _visible_subscription(request, caller, subscription_id)
+    await _managed_subscription(request, caller, subscription_id)
     settings = settings_of(request)
     d = db.webhook_deliveries
     async with transaction(request.app.state.runtime.sessions) as session:

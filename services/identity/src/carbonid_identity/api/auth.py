@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from carbonid_identity import logins
+from carbonid_identity import logins, throttle_store
 from carbonid_identity.accounts import NewAccount, RulesBrokenError, UsernameTakenError, create_account
 from carbonid_identity.api.deps import (
     ClientAddress,
@@ -69,12 +69,31 @@ def _invalid_credentials() -> Problem:
     response_model=UserView,
     dependencies=[JsonBody],
     summary="Self-registration of an enterprise user (注册)",
-    responses={409: {"description": "username taken"}, 422: {"description": "rules broken"}},
+    responses={
+        409: {"description": "username taken"},
+        422: {"description": "rules broken"},
+        429: {"description": "too many registrations from this address"},
+    },
 )
 async def register(body: RegistrationRequest, identity: IdentityDep, address: ClientAddress) -> UserView:
     violations = registration_violations(body.username, body.password, body.password_confirm)
     if violations:
         raise rules_problem(violations)
+    async with transaction(identity.sessions) as session:
+        locked, _ = await throttle_store.reserve_attempt(
+            session, throttle_store.REGISTRATION, address, identity.clock(), identity.registration_policy
+        )
+    if locked is not None:
+        seconds = max(1, math.ceil(locked.total_seconds()))
+        raise Problem(
+            429,
+            "too-many-registrations",
+            "注册过于频繁",
+            "Too many registrations",
+            f"来自该地址的注册次数过多，请{seconds}秒后再试",
+            f"Too many registrations from this address: retry in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
     account = NewAccount(body.username, body.password, "enterprise", must_change_password=True, self_registered=True)
     try:
         async with transaction(identity.sessions) as session:

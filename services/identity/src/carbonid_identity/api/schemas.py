@@ -111,6 +111,11 @@ class EnterpriseBinding(Strict):
     region_code: KnownRegionCode
 
 
+class EnterpriseUnbinding(Strict):
+    enterprise_id: uuid.UUID
+    actor: uuid.UUID | None = Field(default=None, description="the account that removed the binding")
+
+
 class BindingResult(BaseModel):
     user_id: uuid.UUID
     enterprise_id: uuid.UUID

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 import httpx
 
 from carbonid_resolver.config import NodeRoute
-from carbonid_resolver.domain.errors import NodeBadResponse, NodeTimeout, NodeUnavailable
+from carbonid_resolver.domain.errors import NodeBadResponse, NodeTimeout, NodeUnavailable, NotATemplate
 from carbonid_resolver.domain.records import NodeRecord, RecordValue, parse_ttl
 
 TemplateDocument = dict[str, Any]
@@ -124,10 +124,12 @@ def template_from_record(record: NodeRecord, *, node: str) -> TemplateDocument:
             try:
                 document = json.loads(value.text)
             except json.JSONDecodeError as exc:
-                raise NodeBadResponse(
+                raise NotATemplate(
                     f"{node}: template {record.handle} holds invalid JSON", handle=record.handle, node=node
                 ) from exc
             if not isinstance(document, dict):
-                raise NodeBadResponse(f"{node}: template {record.handle} is not an object", handle=record.handle)
+                raise NotATemplate(
+                    f"{node}: template {record.handle} is not an object", handle=record.handle, node=node
+                )
             return document
-    raise NodeBadResponse(f"{node}: {record.handle} holds no template definition", handle=record.handle, node=node)
+    raise NotATemplate(f"{node}: {record.handle} holds no template definition", handle=record.handle, node=node)

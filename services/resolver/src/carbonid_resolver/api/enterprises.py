@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, or_, select
 
 from carbonid_contracts.codes.region import region_prefix, region_within
 from carbonid_kit.auth import Caller, CurrentCaller, require_role
 from carbonid_kit.problems import Problem, forbidden, not_found
+from carbonid_resolver.bindings import EnterpriseBindings, binding_json
 from carbonid_resolver.db import Enterprise
 from carbonid_resolver.domain.records import enterprise_id_for, normalise_prefix
 from carbonid_resolver.service import Resolver, enterprise_json
@@ -40,6 +41,11 @@ def resolver_of(request: Request) -> Resolver:
     return resolver
 
 
+def bindings_of(request: Request) -> EnterpriseBindings:
+    bindings: EnterpriseBindings = request.app.state.bindings
+    return bindings
+
+
 async def visible_enterprise(request: Request, caller: Caller, enterprise_id: uuid.UUID) -> Enterprise:
     """The enterprise if the caller may see it; 404 when it does not exist, 403 when it is not theirs."""
     resolver = resolver_of(request)
@@ -54,14 +60,26 @@ async def visible_enterprise(request: Request, caller: Caller, enterprise_id: uu
 
 @router.post(
     "/enterprises/resolve",
-    summary="Resolve an enterprise by its identifier prefix, store its profile and bind the user to it",
-    responses={404: {"description": "not an identifier enterprise"}, 503: {"description": "node unavailable"}},
+    summary="Resolve an enterprise by its identifier prefix and store its profile; an enterprise user gets a claim",
+    description=(
+        "Operators resolve any prefix. An enterprise user already bound to the enterprise gets its profile (200); "
+        "otherwise the answer (202) carries the user's pending claim and what proves it: the record to publish "
+        "on the enterprise's own identifier node (then `POST /enterprises/{id}/binding/verify`), or approval by "
+        "an operator or the regional regulator. Knowing a prefix binds nobody."
+    ),
+    responses={
+        202: {"description": "claim pending: publish the record, or wait for approval"},
+        404: {"description": "not an identifier enterprise"},
+        503: {"description": "node unavailable"},
+    },
 )
 async def resolve_enterprise(
-    body: ResolveEnterprise, request: Request, caller: Annotated[Caller, require_role("enterprise", "operator")]
+    body: ResolveEnterprise,
+    request: Request,
+    response: Response,
+    caller: Annotated[Caller, require_role("enterprise", "operator")],
 ) -> dict[str, Any]:
     resolver = resolver_of(request)
-    bind_user = caller.user_id if caller.role == "enterprise" else None
     bound = caller.enterprise_id
     if caller.role == "enterprise" and bound is not None and bound != enterprise_id_for(body.prefix):
         raise Problem(
@@ -72,8 +90,15 @@ async def resolve_enterprise(
             "该账号已绑定其他企业，不能再绑定此企业",
             "This account is already bound to another enterprise",
         )
-    resolved = await resolver.resolve_enterprise(body.prefix, bind_user=bind_user)
-    return enterprise_json(resolved.row, stale=resolved.stale)
+    resolved = await resolver.resolve_enterprise(body.prefix)
+    document = enterprise_json(resolved.row, stale=resolved.stale)
+    if caller.role != "enterprise" or bound == resolved.row.id:
+        return document
+    binding = await bindings_of(request).claim(caller, resolved.row)
+    if binding.status != "active":
+        response.status_code = 202
+    suffix = resolver.settings.binding_record_suffix
+    return document | {"binding": binding_json(binding, prefix=resolved.row.identifier_prefix, suffix=suffix)}
 
 
 @router.get("/enterprises/{enterprise_id}", summary="An enterprise profile")

@@ -22,6 +22,8 @@ from carbonid_resolver.domain.template import KNOWN_UNITS, parse_template
 router = APIRouter(tags=["metadata"])
 
 Manager = Annotated[Caller, require_role("government", "operator")]
+# The mapping is global: every region's calculations use it, so a regulator of one region must not change it.
+Operator = Annotated[Caller, require_role("operator")]
 
 
 class MappingIn(BaseModel):
@@ -89,7 +91,7 @@ async def list_mappings(
 
 
 @router.post("/metadata/mappings", status_code=201, summary="Add a mapping rule")
-async def create_mapping(body: MappingIn, request: Request, caller: Manager) -> dict[str, Any]:
+async def create_mapping(body: MappingIn, request: Request, caller: Operator) -> dict[str, Any]:
     row = SourceMapping(id=uuid.uuid4(), **body.model_dump(), updated_by=caller.username or str(caller.user_id))
     try:
         async with transaction(resolver_of(request).runtime.sessions) as session:
@@ -102,7 +104,7 @@ async def create_mapping(body: MappingIn, request: Request, caller: Manager) -> 
 
 
 @router.put("/metadata/mappings/{mapping_id}", summary="Change a mapping rule")
-async def update_mapping(mapping_id: uuid.UUID, body: MappingIn, request: Request, caller: Manager) -> dict[str, Any]:
+async def update_mapping(mapping_id: uuid.UUID, body: MappingIn, request: Request, caller: Operator) -> dict[str, Any]:
     try:
         async with transaction(resolver_of(request).runtime.sessions) as session:
             row = await session.get(SourceMapping, mapping_id, with_for_update=True)
@@ -119,7 +121,7 @@ async def update_mapping(mapping_id: uuid.UUID, body: MappingIn, request: Reques
 
 
 @router.delete("/metadata/mappings/{mapping_id}", status_code=204, summary="Remove a mapping rule")
-async def delete_mapping(mapping_id: uuid.UUID, request: Request, _caller: Manager) -> Response:
+async def delete_mapping(mapping_id: uuid.UUID, request: Request, _caller: Operator) -> Response:
     async with transaction(resolver_of(request).runtime.sessions) as session:
         row = await session.get(SourceMapping, mapping_id)
         if row is None:

@@ -14,6 +14,7 @@ from carbonid_resolver.domain.errors import (
     NodeRefused,
     NodeTimeout,
     NodeUnavailable,
+    NotATemplate,
     ResolutionError,
     UnmappedItems,
     ValuesNotFound,
@@ -92,6 +93,16 @@ def problem_for(exc: Exception, *, context: Context = "activity") -> Problem:  #
             "Identifier node sent an invalid response",
             f"标识节点 {exc.node or ''} 的响应无法解析（{exc.message}）",
             f"The response of identifier node {exc.node or ''} could not be read ({exc.message})",
+            extra=_extra(exc),
+        )
+    if isinstance(exc, NotATemplate):
+        return Problem(
+            422,
+            "not-a-template",
+            "该标识不是元数据模板",
+            "Not a metadata template",
+            f"标识 {exc.handle} 不含可读取的元数据模板定义（TEMPLATE_DEFINITION）",
+            f"The handle {exc.handle} holds no readable template definition (TEMPLATE_DEFINITION)",
             extra=_extra(exc),
         )
     if isinstance(exc, NodeRefused):

@@ -95,6 +95,11 @@ class NodeRefused(ResolutionError):  # noqa: N818 - the taxonomy's own names
         self.handle_response_code = code
 
 
+class NotATemplate(ResolutionError):  # noqa: N818 - the taxonomy's own names
+    """The handle resolved, but holds no (readable) template definition: the node answered well, so this never
+    counts against its breaker (anyone could otherwise open it with well-formed non-template handles)."""
+
+
 @dataclass(frozen=True)
 class ItemError:
     """One invalid value of a record: where it is and what is wrong, in both languages."""
