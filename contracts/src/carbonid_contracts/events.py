@@ -223,9 +223,7 @@ class MeterReadings(EventPayload):
     """Readings of one active identifier carrier (a meter), produced by a collection gateway (topic keyed by device)."""
 
     EVENT_TYPE: ClassVar[EventType] = EventType.METER_READING
-    device: str = Field(
-        min_length=3, max_length=256, pattern=r"^[^/\s]+/[^\s]+$", examples=["88.118.8/MTR-0001"]
-    )
+    device: str = Field(min_length=3, max_length=256, pattern=r"^[^/\s]+/[^\s]+$", examples=["88.118.8/MTR-0001"])
     gateway: str | None = Field(default=None, max_length=128, description="the collection gateway that sent them")
     readings: list[MeterReadingValue] = Field(min_length=1, max_length=10_000)
 
