@@ -134,6 +134,11 @@ async def test_rollover_reset_gaps_units_and_impossible_values(make_metering: Ca
         # register units × CT 200 kWh: rollover 99999999 − 99999990 + 4 = 13, then 2, reset 1, then the register
         # reported in MWh (0.002 MWh = 2 units) 1 more: 17 units = 3.4 MWh
         assert (await m.day(METER)).quantity == Decimal("3.4")
+        # a register jump of 998 units (199.6 MWh in 15 minutes) is beyond the meter's rating: quarantined,
+        # kept as the register's reference, its consumption not counted
+        spike = await m.post_lines(gateway, [reading(METER, 105, "1000")])
+        assert spike.json()["quarantined_by_reason"] == {"above-rated-maximum": 1}
+        assert (await m.day(METER)).quantity == Decimal("3.4")
         coal = await m.day(COAL)
         assert coal.quantity == Decimal("16.0")  # 12.5 t + 3,500 kg
         assert coal.quarantined == 3
@@ -142,10 +147,10 @@ async def test_rollover_reset_gaps_units_and_impossible_values(make_metering: Ca
         ).json()
         assert gaps["fill_rule"] == "none"
         # 00:15, 00:30, 00:45 and 01:30 arrived: 01:00 and 01:15 are missing, then everything after 01:30
-        assert [g["missing_readings"] for g in gaps["items"]] == [2, 90]
-        assert (await m.day(METER)).readings == 4
+        assert [g["missing_readings"] for g in gaps["items"]] == [2, 89]  # 01:45 is the quarantined jump
+        assert (await m.day(METER)).readings == 5
         regulator = m.tokens.headers("government", region="330000")
-        assert len((await m.client.get("/quarantine", headers=regulator)).json()["items"]) == 3
+        assert len((await m.client.get("/quarantine", headers=regulator)).json()["items"]) == 4
         elsewhere = m.tokens.headers("government", region="320000")
         assert (await m.client.get("/quarantine", headers=elsewhere)).json()["items"] == []
 

@@ -39,12 +39,13 @@ CREATE TEMP TABLE IF NOT EXISTS metering_stage (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS metering_batch (
     device text, ts timestamptz, value numeric, unit text, quality text, register numeric, quantity numeric,
-    reason text, inserted boolean, cumulative boolean
+    reason text, inserted boolean, cumulative boolean, flag text, appended boolean
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS metering_affected (device text, ts timestamptz) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS metering_hours (device text, hour timestamptz) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS metering_days (device text, day date) ON COMMIT DELETE ROWS;
-TRUNCATE metering_stage, metering_batch, metering_affected, metering_hours, metering_days;
+CREATE TEMP TABLE IF NOT EXISTS metering_tail (device text, ts timestamptz, register numeric) ON COMMIT DELETE ROWS;
+TRUNCATE metering_stage, metering_batch, metering_affected, metering_hours, metering_days, metering_tail;
 """
 
 _REFUSALS = f"""
@@ -65,7 +66,8 @@ LIMIT 100
 
 # $1 now, $2 future skew (s), $3 spike tolerance
 _CLASSIFY = f"""
-INSERT INTO metering_batch (device, ts, value, unit, quality, register, quantity, reason, inserted, cumulative)
+INSERT INTO metering_batch (device, ts, value, unit, quality, register, quantity, reason, inserted, cumulative,
+                            flag, appended)
 SELECT DISTINCT ON (s.device, s.ts)
        s.device, s.ts, s.value, s.unit, s.quality,
        CASE WHEN d.register_kind = 'cumulative' THEN s.value * u.factor * d.multiplier END,
@@ -78,7 +80,7 @@ SELECT DISTINCT ON (s.device, s.ts)
              AND s.value * u.factor * d.multiplier > d.rated_max_per_hour * d.interval_seconds / 3600.0 * $3::numeric
             THEN 'above-rated-maximum'
        END,
-       false, d.register_kind = 'cumulative'
+       false, d.register_kind = 'cumulative', 'normal', false
 FROM metering_stage s
 JOIN devices d ON d.identifier = s.device
 JOIN {_UNITS} ON u.carrier = d.carrier AND u.unit = s.unit
@@ -89,8 +91,7 @@ ORDER BY s.device, s.ts, s.line
 _INSERT = """
 WITH stored AS (
     INSERT INTO readings (device, ts, value, unit, quality, register, quantity, flag, channel, received_at)
-    SELECT device, ts, value, unit, quality, register, quantity,
-           CASE WHEN cumulative THEN 'baseline' ELSE 'normal' END, $1::text, $2::timestamptz
+    SELECT device, ts, value, unit, quality, register, quantity, flag, $1::text, $2::timestamptz
     FROM metering_batch WHERE reason IS NULL
     ORDER BY device, ts
     ON CONFLICT (device, ts) DO NOTHING
@@ -115,21 +116,72 @@ WHERE b.reason IS NOT NULL
 ON CONFLICT DO NOTHING
 """
 
-# New cumulative readings and, for each, the reading right after it (its consumption changes).
+# The register rules of domain/quality.py, over columns reg (this value), prev (the previous one), prev_ts,
+# reg_max and rated (_FLAG: of the CTE ``q``); $1 rollover band, $2 spike tolerance. One definition for both paths.
+_KIND = """CASE WHEN prev IS NULL THEN 'baseline'
+                WHEN reg >= prev THEN 'normal'
+                WHEN reg_max IS NOT NULL AND prev >= reg_max * (1 - $1::numeric) THEN 'rollover'
+                ELSE 'reset' END"""
+_DELTA = """CASE kind WHEN 'baseline' THEN NULL WHEN 'normal' THEN reg - prev
+                     WHEN 'rollover' THEN reg_max - prev + reg ELSE reg END"""
+_FLAG = """CASE WHEN q.delta > q.rated * extract(epoch FROM q.ts - q.prev_ts) / 3600 * $2::numeric
+                THEN 'quarantined' ELSE q.kind END"""
+
+# One batch at a time per device (HTTP calls and consumer batches may carry the same meter at once): the
+# consumption of a register depends on the reading before it, which a concurrent batch may be writing. Locks are
+# taken in device order, so two batches never wait on each other in a cycle.
+_DEVICE_LOCKS = """
+SELECT count(pg_advisory_xact_lock(hashtextextended(device, 0)))
+FROM (SELECT DISTINCT device FROM metering_batch ORDER BY device) d
+"""
+
+# Each cumulative device's last stored reading before this batch.
+_TAILS = """
+INSERT INTO metering_tail (device, ts, register)
+SELECT b.device, p.ts, p.register
+FROM (SELECT DISTINCT device FROM metering_batch WHERE cumulative AND reason IS NULL) b
+LEFT JOIN LATERAL (
+    SELECT r.ts, r.register FROM readings r WHERE r.device = b.device ORDER BY r.ts DESC LIMIT 1
+) p ON true
+"""
+
+# The common case: a device's new readings all come after what is stored (readings arrive in order). Their
+# consumption is computed in the batch (the previous value is the one before in the batch, or the stored tail)
+# and inserted with it; no stored reading changes.
+_APPENDED = f"""
+WITH c AS (
+    SELECT b.device, b.ts, b.register AS reg,
+           coalesce(lag(b.register) OVER w, t.register) AS prev,
+           coalesce(lag(b.ts) OVER w, t.ts) AS prev_ts,
+           d.register_max AS reg_max, d.rated_max_per_hour AS rated
+    FROM metering_batch b
+    JOIN metering_tail t ON t.device = b.device
+    JOIN devices d ON d.identifier = b.device
+    WHERE b.cumulative AND b.reason IS NULL
+      AND (t.ts IS NULL OR t.ts < (SELECT min(x.ts) FROM metering_batch x WHERE x.device = b.device
+                                   AND x.reason IS NULL))
+    WINDOW w AS (PARTITION BY b.device ORDER BY b.ts)
+), k AS (SELECT c.*, {_KIND} AS kind FROM c),
+q AS (SELECT k.*, {_DELTA} AS delta FROM k)
+UPDATE metering_batch b SET appended = true, quantity = q.delta, flag = {_FLAG}
+FROM q WHERE b.device = q.device AND b.ts = q.ts
+"""  # noqa: S608 - the interpolations are the constant rule fragments above
+
+# Otherwise (late or out-of-order readings): the new readings and, for each, the stored reading right after
+# it (its consumption changes) are recomputed against the stored readings around them.
 _AFFECTED = """
 INSERT INTO metering_affected (device, ts)
-SELECT device, ts FROM metering_batch WHERE inserted AND cumulative
+SELECT device, ts FROM metering_batch WHERE inserted AND cumulative AND NOT appended
 UNION
 SELECT n.device, n.ts
 FROM metering_batch b
 CROSS JOIN LATERAL (
     SELECT r.device, r.ts FROM readings r WHERE r.device = b.device AND r.ts > b.ts ORDER BY r.ts LIMIT 1
 ) n
-WHERE b.inserted AND b.cumulative
+WHERE b.inserted AND b.cumulative AND NOT b.appended
 """
 
-# $1 rollover band, $2 spike tolerance
-_REGISTERS = """
+_REGISTERS = f"""
 WITH c AS (
     SELECT a.device, a.ts, r.register AS reg, p.register AS prev, p.ts AS prev_ts,
            d.register_max AS reg_max, d.rated_max_per_hour AS rated
@@ -139,26 +191,12 @@ WITH c AS (
     LEFT JOIN LATERAL (
         SELECT q.register, q.ts FROM readings q WHERE q.device = a.device AND q.ts < a.ts ORDER BY q.ts DESC LIMIT 1
     ) p ON true
-), k AS (
-    SELECT c.*,
-           CASE WHEN prev IS NULL THEN 'baseline'
-                WHEN reg >= prev THEN 'normal'
-                WHEN reg_max IS NOT NULL AND prev >= reg_max * (1 - $1::numeric) THEN 'rollover'
-                ELSE 'reset' END AS kind
-    FROM c
-), q AS (
-    SELECT k.*,
-           CASE kind WHEN 'baseline' THEN NULL WHEN 'normal' THEN reg - prev
-                     WHEN 'rollover' THEN reg_max - prev + reg ELSE reg END AS delta
-    FROM k
-)
-UPDATE readings r
-SET quantity = q.delta,
-    flag = CASE WHEN q.delta > q.rated * extract(epoch FROM q.ts - q.prev_ts) / 3600 * $2::numeric
-                THEN 'quarantined' ELSE q.kind END
+), k AS (SELECT c.*, {_KIND} AS kind FROM c),
+q AS (SELECT k.*, {_DELTA} AS delta FROM k)
+UPDATE readings r SET quantity = q.delta, flag = {_FLAG}
 FROM q
 WHERE r.device = q.device AND r.ts = q.ts
-"""
+"""  # noqa: S608 - the interpolations are the constant rule fragments above
 
 _REGISTER_QUARANTINE_CLEARED = """
 DELETE FROM quarantine q
@@ -174,7 +212,8 @@ INSERT INTO quarantine (device, enterprise_id, region_code, ts, value, unit, qua
 SELECT r.device, d.enterprise_id, d.region_code, r.ts, r.value, r.unit, r.quality, 'above-rated-maximum',
        'consumption since the previous reading: ' || r.quantity::text || ' ' || d.canonical_unit,
        $1::text, $2::timestamptz
-FROM metering_affected a
+FROM (SELECT device, ts FROM metering_affected
+      UNION ALL SELECT device, ts FROM metering_batch WHERE inserted AND appended AND flag = 'quarantined') a
 JOIN readings r ON r.device = a.device AND r.ts = a.ts
 JOIN devices d ON d.identifier = a.device
 WHERE r.flag = 'quarantined'
@@ -248,6 +287,8 @@ UNION ALL
 SELECT 'above-rated-maximum', count(*)
 FROM metering_affected a JOIN readings r ON r.device = a.device AND r.ts = a.ts
 WHERE r.flag = 'quarantined'
+UNION ALL
+SELECT 'above-rated-maximum', count(*) FROM metering_batch WHERE inserted AND appended AND flag = 'quarantined'
 """
 
 
@@ -325,6 +366,9 @@ async def ingest(
     if refused:
         raise ReadingsRefused([RefusedReading(r["line"], r["device"], r["refusal"], r["unit"]) for r in refused])
     await conn.execute(_CLASSIFY, now, settings.future_skew_seconds, settings.spike_tolerance)
+    await conn.fetchval(_DEVICE_LOCKS)
+    await conn.execute(_TAILS)
+    await conn.execute(_APPENDED, settings.rollover_band, settings.spike_tolerance)
     await conn.execute(_INSERT, channel, now)
     await conn.execute(_CONFLICTS)
     await conn.execute(_QUARANTINE, channel, now)
@@ -333,7 +377,7 @@ async def ingest(
     if result.corrected_readings:
         await conn.execute(_REGISTERS, settings.rollover_band, settings.spike_tolerance)
         await conn.execute(_REGISTER_QUARANTINE_CLEARED)
-        await conn.execute(_REGISTER_QUARANTINE, channel, now)
+    await conn.execute(_REGISTER_QUARANTINE, channel, now)
     await conn.execute(_HOURS)
     await conn.execute(_HOUR_AGGREGATES)
     days = await conn.execute(_DAYS, settings.day_time_zone)
