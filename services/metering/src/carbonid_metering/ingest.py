@@ -44,7 +44,9 @@ CREATE TEMP TABLE IF NOT EXISTS metering_batch (
 CREATE TEMP TABLE IF NOT EXISTS metering_affected (device text, ts timestamptz) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS metering_hours (device text, hour timestamptz) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS metering_days (device text, day date) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS metering_tail (device text, ts timestamptz, register numeric) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS metering_tail (
+    device text, first_ts timestamptz, ts timestamptz, register numeric
+) ON COMMIT DELETE ROWS;
 TRUNCATE metering_stage, metering_batch, metering_affected, metering_hours, metering_days, metering_tail;
 """
 
@@ -135,11 +137,11 @@ SELECT count(pg_advisory_xact_lock(hashtextextended(device, 0)))
 FROM (SELECT DISTINCT device FROM metering_batch ORDER BY device) d
 """
 
-# Each cumulative device's last stored reading before this batch.
+# Each cumulative device's first reading in this batch and its last stored reading before it.
 _TAILS = """
-INSERT INTO metering_tail (device, ts, register)
-SELECT b.device, p.ts, p.register
-FROM (SELECT DISTINCT device FROM metering_batch WHERE cumulative AND reason IS NULL) b
+INSERT INTO metering_tail (device, first_ts, ts, register)
+SELECT b.device, b.first_ts, p.ts, p.register
+FROM (SELECT device, min(ts) AS first_ts FROM metering_batch WHERE cumulative AND reason IS NULL GROUP BY device) b
 LEFT JOIN LATERAL (
     SELECT r.ts, r.register FROM readings r WHERE r.device = b.device ORDER BY r.ts DESC LIMIT 1
 ) p ON true
@@ -158,8 +160,7 @@ WITH c AS (
     JOIN metering_tail t ON t.device = b.device
     JOIN devices d ON d.identifier = b.device
     WHERE b.cumulative AND b.reason IS NULL
-      AND (t.ts IS NULL OR t.ts < (SELECT min(x.ts) FROM metering_batch x WHERE x.device = b.device
-                                   AND x.reason IS NULL))
+      AND (t.ts IS NULL OR t.ts < t.first_ts)
     WINDOW w AS (PARTITION BY b.device ORDER BY b.ts)
 ), k AS (SELECT c.*, {_KIND} AS kind FROM c),
 q AS (SELECT k.*, {_DELTA} AS delta FROM k)
