@@ -61,6 +61,7 @@ MODULES = {
     "evaluation": "carbonid_evaluation",
     "certificates": "carbonid_certificates",
     "analytics": "carbonid_analytics",
+    "metering": "carbonid_metering",
 }
 
 

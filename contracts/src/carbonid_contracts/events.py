@@ -1,4 +1,4 @@
-"""Payloads of the six CarbonID events (contract version 1).
+"""Payloads of the CarbonID events (contract version 1).
 
 Rules for changing them: adding an optional field is compatible; adding a required field, removing a field
 or changing a type is a breaking change and needs a new event version (a new model and EventType ``.v2``).
@@ -205,6 +205,61 @@ class BenchmarkPublished(EventPayload):
         return f"benchmark:{self.region_scope}"
 
 
+METER_QUALITY = Literal["good", "estimated", "bad"]
+
+
+class MeterReadingValue(BaseModel):
+    """One reading of a meter: the device's own timestamp (UTC), the value in the unit it reports, a quality flag."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    time: datetime = Field(description="when the device measured (its own clock), UTC")
+    value: DecimalStr = Field(description="register value (cumulative devices) or the interval's quantity")
+    unit: str = Field(min_length=1, max_length=16, examples=["kWh", "MWh", "m3", "10^4 Nm3", "t", "GJ"])
+    quality: METER_QUALITY = "good"
+
+
+class MeterReadings(EventPayload):
+    """Readings of one active identifier carrier (a meter), produced by a collection gateway (topic keyed by device)."""
+
+    EVENT_TYPE: ClassVar[EventType] = EventType.METER_READING
+    device: str = Field(min_length=3, max_length=256, pattern=r"^[^/\s]+/[^\s]+$", examples=["88.118.8/MTR-0001"])
+    gateway: str | None = Field(default=None, max_length=128, description="the collection gateway that sent them")
+    readings: list[MeterReadingValue] = Field(min_length=1, max_length=10_000)
+
+    def partition_key(self) -> str:
+        return self.device
+
+
+class MeteredLine(BaseModel):
+    """One emission source's metered quantity of one day, with how complete the meters' data was."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source_code: str = Field(description="platform emission source code, e.g. electricity.purchased")
+    carrier: str = Field(examples=["electricity", "natural_gas", "steam", "heat", "coal", "diesel"])
+    quantity: DecimalStr
+    unit: str = Field(examples=["MWh", "10^4 Nm3", "t", "GJ"])
+    devices: int = Field(ge=0)
+    readings: int = Field(ge=0)
+    expected_readings: int = Field(ge=0)
+    completeness: DecimalStr = Field(description="readings received ÷ readings expected, 0..1")
+    quarantined: int = Field(ge=0, description="readings of the day held back in quarantine")
+    gaps: int = Field(ge=0, description="missing intervals of the day (marked, never filled silently)")
+
+
+class ActivityMetered(EventPayload):
+    """An enterprise's metered activity of one day (China Standard Time); a later revision replaces an earlier one."""
+
+    EVENT_TYPE: ClassVar[EventType] = EventType.ACTIVITY_METERED
+    identifier_prefix: str
+    day: date = Field(description="the calendar day in China Standard Time (UTC+8)")
+    revision: int = Field(ge=1, description="increases each time a late or corrected reading changes the day")
+    lines: list[MeteredLine]
+    completeness: DecimalStr = Field(description="the day's readings received ÷ expected over every device, 0..1")
+    computed_at: datetime
+
+
 EVENT_MODELS: dict[EventType, type[EventPayload]] = {
     m.EVENT_TYPE: m
     for m in (
@@ -214,5 +269,7 @@ EVENT_MODELS: dict[EventType, type[EventPayload]] = {
         EvaluationCompleted,
         CertificateIssued,
         BenchmarkPublished,
+        MeterReadings,
+        ActivityMetered,
     )
 }

@@ -32,6 +32,12 @@ PRODUCERS: dict[EventType, str] = {
     EventType.EVALUATION_COMPLETED: "evaluation",
     EventType.CERTIFICATE_ISSUED: "certificates",
     EventType.BENCHMARK_PUBLISHED: "analytics",
+    EventType.METER_READING: "collection gateways",
+    EventType.ACTIVITY_METERED: "metering",
+}
+# Producers that write straight into the topic rather than through a CarbonID outbox.
+PUBLISH_SUMMARIES: dict[EventType, str] = {
+    EventType.METER_READING: "produced by collection gateways straight into the topic, keyed by device identifier",
 }
 CONSUMERS: dict[EventType, list[str]] = {
     EventType.ENTERPRISE_RESOLVED: ["calculator", "analytics"],
@@ -40,6 +46,8 @@ CONSUMERS: dict[EventType, list[str]] = {
     EventType.EVALUATION_COMPLETED: ["certificates", "analytics", "gateway"],
     EventType.CERTIFICATE_ISSUED: ["analytics"],
     EventType.BENCHMARK_PUBLISHED: ["evaluation"],
+    EventType.METER_READING: ["metering"],
+    EventType.ACTIVITY_METERED: ["analytics"],
 }
 
 CE_HEADERS: dict[str, Any] = {
@@ -97,7 +105,9 @@ def asyncapi_document(schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
         operations[f"publish_{key}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{key}"},
-            "summary": f"published by {PRODUCERS[event_type]} through its transactional outbox",
+            "summary": PUBLISH_SUMMARIES.get(
+                event_type, f"published by {PRODUCERS[event_type]} through its transactional outbox"
+            ),
         }
         operations[f"consume_{key}"] = {
             "action": "receive",

@@ -12,6 +12,8 @@ class EventType(StrEnum):
     EVALUATION_COMPLETED = "cn.carbonid.evaluation.completed.v1"
     CERTIFICATE_ISSUED = "cn.carbonid.certificate.issued.v1"
     BENCHMARK_PUBLISHED = "cn.carbonid.benchmark.published.v1"
+    METER_READING = "cn.carbonid.meter.reading.v1"
+    ACTIVITY_METERED = "cn.carbonid.activity.metered.v1"
 
     @property
     def short_name(self) -> str:

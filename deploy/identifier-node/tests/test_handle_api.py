@@ -172,15 +172,15 @@ async def test_list_handles_needs_the_prefix_admin(client: httpx.AsyncClient) ->
 async def test_list_handles_counts_as_string_and_pages(client: httpx.AsyncClient) -> None:
     full = (await client.get(f"/api/handles?prefix={DEMO_PREFIX}", headers=ADMIN)).json()
     assert full["responseCode"] == 1
-    assert full["totalCount"] == "26"  # ADMIN, ENTERPRISE and 24 months
-    assert len(full["handles"]) == 26
+    assert full["totalCount"] == "29"  # ADMIN, ENTERPRISE, 24 months and 3 meters
+    assert len(full["handles"]) == 29
     assert f"{DEMO_PREFIX}/energy.2024-11" in full["handles"]
     page = (await client.get(f"/api/handles?prefix={DEMO_PREFIX}&page=1&pageSize=10", headers=ADMIN)).json()
-    assert (page["page"], page["pageSize"], page["totalCount"]) == (1, 10, "26")
+    assert (page["page"], page["pageSize"], page["totalCount"]) == (1, 10, "29")
     assert page["handles"] == full["handles"][10:20]
     count_only = (await client.get(f"/api/handles?prefix={DEMO_PREFIX}&pageSize=0", headers=ADMIN)).json()
     assert count_only["handles"] == []
-    assert count_only["totalCount"] == "26"
+    assert count_only["totalCount"] == "29"
 
 
 async def test_list_handles_errors(client: httpx.AsyncClient) -> None:
@@ -193,7 +193,7 @@ async def test_list_handles_errors(client: httpx.AsyncClient) -> None:
 async def test_list_handles_open_when_configured(client_for: Callable[[FastAPI], httpx.AsyncClient]) -> None:
     async with client_for(create_app(make_settings(list_requires_auth=False))) as client:
         r = await client.get(f"/api/handles?prefix={DEMO_PREFIX}")
-    assert r.json()["totalCount"] == "26"
+    assert r.json()["totalCount"] == "29"
 
 
 # -- authentication ----------------------------------------------------------------------------------------------

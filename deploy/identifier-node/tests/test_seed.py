@@ -133,3 +133,25 @@ def test_carbon_efficiency_grades_spread_within_every_industry() -> None:
         assert len(grades) >= 3
         all_grades.update(grades)
     assert set(all_grades) == {1, 2, 3, 4, 5}
+
+
+def test_every_enterprise_has_meters_that_say_what_they_measure() -> None:
+    for info in ENTERPRISES:
+        prefix = info["prefix"]
+        meters = sorted(h for h in RECORDS if h.startswith(f"{prefix}/MTR-"))
+        assert meters, prefix
+        assert meters[0] == f"{prefix}/MTR-0001"
+        for handle in meters:
+            a = attributes(RECORDS[handle])
+            assert a["TEMPLATE_ID"] == "88.118.1/META.METER_DEVICE"
+            assert a["enterpriseHandle"] == f"{prefix}/ENTERPRISE"
+            assert a["registerKind"] in ("cumulative", "interval")
+            assert (a["registerKind"] == "cumulative") == ("registerMax" in a)
+            assert Decimal(a["ratedMaxPerHour"]) > 0
+            assert Decimal(a["multiplier"]) >= 1
+        first = attributes(RECORDS[meters[0]])
+        assert (first["energyCarrier"], first["unit"], first["sourceCode"]) == (
+            "electricity",
+            "kWh",
+            "electricity.purchased",
+        )

@@ -25,6 +25,7 @@ class StackConfig:
     evaluation_port: int = 8104
     certificates_port: int = 8105
     analytics_port: int = 8106
+    metering_port: int = 8108
     node_port: int = 8700
     topic_prefix: str = "carbonid."
     region_code: str = "100000"
@@ -75,6 +76,7 @@ SERVICES: tuple[Component, ...] = (
     Component("evaluation", "carbonid_evaluation", "evaluation_port"),
     Component("certificates", "carbonid_certificates", "certificates_port"),
     Component("analytics", "carbonid_analytics", "analytics_port"),
+    Component("metering", "carbonid_metering", "metering_port"),
     Component("gateway", "carbonid_gateway", "gateway_port", database=False),
 )
 IDENTIFIER_NODE = Component("identifier-node", "carbonid_idnode", "node_port", database=False)
@@ -132,6 +134,7 @@ def service_env(component: Component, config: StackConfig) -> dict[str, str]:
         "CARBONID_UPSTREAMS": json.dumps(upstreams),
         "CARBONID_NODES": json.dumps(identifier_node_routes(config.url(config.node_port))),
         "CARBONID_NODE_BASE_URL": config.url(config.node_port),
+        "CARBONID_RESOLVER_URL": config.url(config.resolver_port),
         "CARBONID_LOG_JSON": "true",
     }
     if component.database:

@@ -22,6 +22,7 @@ DEFAULT_UPSTREAMS = {
     "evaluation": "http://127.0.0.1:8104",
     "certificates": "http://127.0.0.1:8105",
     "analytics": "http://127.0.0.1:8106",
+    "metering": "http://127.0.0.1:8108",
 }
 
 CONSOLE_CSP = (

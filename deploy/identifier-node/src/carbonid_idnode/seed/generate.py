@@ -452,6 +452,61 @@ def _activity_record(ent: Enterprise, year: int, month: int, step: int, rng: ran
     return {"handle": f"{ent.prefix}/energy.{year}-{month:02d}", "timestamp": stamp, "values": values}
 
 
+DEVICE_TEMPLATE = f"{PLATFORM_PREFIX}/META.METER_DEVICE"
+# Active identifier carriers (meters) per energy item of the monthly record: (activity item, carrier, emission
+# source, device unit, register kind, multiplier / CT ratio, rollover of the register, name). A device's rated
+# maximum per hour is three times its enterprise's mean hourly use, in the device's unit after the multiplier.
+_DEVICE_KINDS: tuple[tuple[str, str, str, str, str, int, str | None, str], ...] = (
+    ("electricityPurchased", "electricity", "electricity.purchased", "kWh", "cumulative", 200, "99999999", "电能表"),
+    ("naturalGas", "natural_gas", "fuel.natural_gas", "m3", "cumulative", 1, "99999999", "天然气流量计"),
+    ("purchasedSteam", "steam", "steam.purchased", "t", "interval", 1, None, "蒸汽流量计"),
+    ("rawCoal", "coal", "fuel.bituminous_coal", "t", "interval", 1, None, "皮带秤"),
+    ("diesel", "diesel", "fuel.diesel", "kg", "cumulative", 1, "9999999", "柴油流量计"),
+    ("purchasedHeat", "heat", "heat.purchased", "GJ", "cumulative", 1, "9999999", "热量表"),
+)
+_HOURS_PER_MONTH = 730
+_DEVICE_UNIT_SCALE = {"kWh": 1000, "m3": 10_000, "kg": 1000, "t": 1, "GJ": 1}
+
+
+def _device_records(ent: Enterprise) -> list[dict[str, Any]]:
+    """The enterprise's meters: each an identifier ``{prefix}/MTR-000n`` whose record says what it measures.
+
+    Deterministic without the shared generator (so that adding devices left every other record unchanged).
+    """
+    records = []
+    number = 0
+    for item, carrier, source, unit, kind, multiplier, register_max, name in _DEVICE_KINDS:
+        base = ent.industry.energy.get(item)
+        if base is None:
+            continue
+        number += 1
+        # the month's totals are in MWh, 10^4 Nm3, t and GJ; the meters count kWh, m3, kg, t and GJ
+        rated = 3 * base * ent.size / _HOURS_PER_MONTH * _DEVICE_UNIT_SCALE[unit]
+        attributes = {
+            "deviceName": name,
+            "deviceKind": "meter",
+            "energyCarrier": carrier,
+            "sourceCode": source,
+            "unit": unit,
+            "multiplier": str(multiplier),
+            "registerKind": kind,
+            "registerMax": register_max,
+            "ratedMaxPerHour": f"{rated:.3f}",
+            "intervalSeconds": "900",
+            "enterpriseHandle": f"{ent.prefix}/ENTERPRISE",
+            "status": "enabled",
+        }
+        values: list[Any] = [
+            _admin_value(ent.prefix),
+            [1000, "TEMPLATE_ID", DEVICE_TEMPLATE],
+            [1001, "TEMPLATE", TEMPLATE_VERSION],
+        ]
+        values += [[2000 + i, key, value] for i, (key, value) in enumerate(attributes.items()) if value is not None]
+        stamp = ent.create_date.replace(" ", "T") + "Z"
+        records.append({"handle": f"{ent.prefix}/MTR-{number:04d}", "timestamp": stamp, "values": values})
+    return records
+
+
 def _prefix_info(ent: Enterprise) -> dict[str, Any]:
     top, node_name, ghr = SECONDARY_NODES[ent.province]
     return {
@@ -492,6 +547,7 @@ def build() -> tuple[dict[str, Any], dict[str, Any]]:
         records.append(_enterprise_record(ent))
         for step, (year, month) in enumerate(months()):
             records.append(_activity_record(ent, year, month, step, rng))
+        records += _device_records(ent)
     prefixes = [
         {
             "prefix": PLATFORM_PREFIX,

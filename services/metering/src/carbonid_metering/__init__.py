@@ -1,0 +1,1 @@
+"""CarbonID metering: active identifier carriers (meters) and their readings, checked and aggregated by day."""

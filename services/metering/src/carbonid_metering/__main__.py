@@ -1,0 +1,3 @@
+from carbonid_metering.main import main
+
+main()
