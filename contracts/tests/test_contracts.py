@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from carbonid_contracts.codes.period import Period, PeriodKind
 from carbonid_contracts.codes.region import region_level, region_within

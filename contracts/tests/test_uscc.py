@@ -55,7 +55,8 @@ def test_organisation_code_check_character_per_gb_11714() -> None:
 )
 def test_each_check_refuses(code: str, reason: str) -> None:
     problem = uscc_problem(code)
-    assert problem is not None and reason in problem
+    assert problem is not None
+    assert reason in problem
     with pytest.raises(ValidationError):
         Holder(uscc=code)
 

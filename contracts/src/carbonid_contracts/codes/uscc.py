@@ -56,17 +56,17 @@ def uscc_problem(code: str) -> str | None:
     if len(code) != 18 or any(ch not in USCC_ALPHABET for ch in code):
         return "18 characters from 0-9 and A-H J-N P Q R T U W X Y"
     types = REGISTRATION_TYPES.get(code[0])
-    if types is None:
-        return f"unknown registration authority code {code[0]!r}"
-    if code[1] not in types:
-        return f"organisation type {code[1]!r} is not one registration authority {code[0]!r} registers"
-    if not code[2:8].isdigit():
-        return "characters 3-8 must be the six digits of an administrative division"
-    if organisation_code_check_character(code[8:16]) != code[16]:
-        return "the embedded organisation code's check character (GB 11714) is wrong"
-    if uscc_check_character(code[:17]) != code[17]:
-        return "the check character is wrong"
-    return None
+    checks = (
+        (types is not None, f"unknown registration authority code {code[0]!r}"),
+        (types is not None and code[1] in types, f"organisation type {code[1]!r} is not registered by {code[0]!r}"),
+        (code[2:8].isdigit(), "characters 3-8 must be the six digits of an administrative division"),
+        (
+            organisation_code_check_character(code[8:16]) == code[16],
+            "the embedded organisation code's check character (GB 11714) is wrong",
+        ),
+        (uscc_check_character(code[:17]) == code[17], "the check character is wrong"),
+    )
+    return next((problem for ok, problem in checks if not ok), None)
 
 
 def uscc_is_valid(code: str) -> bool:
