@@ -126,7 +126,7 @@ async def write(runtime: ServiceRuntime, state: Table, n: int) -> None:
             enterprise_id=uuid.uuid4(),
             identifier_prefix="88.118.8",
             name="基准企业",
-            uscc="91330500MA2B3C4D5U",
+            uscc="91330500MA2B3C4D1Y",
             region_code="330502",
             province_code="330000",
             industry_code="3011",

@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from carbonid_contracts.codes.decimal import DecimalStr
+from carbonid_contracts.codes.decimal import DecimalStr, NonNegativeDecimalStr
 from carbonid_contracts.codes.industry import IndustryCode
 from carbonid_contracts.codes.period import PeriodCode
 from carbonid_contracts.codes.region import RegionCode
@@ -90,13 +90,35 @@ class CarrierEmission(BaseModel):
 
 
 class Reductions(BaseModel):
+    """Offsets and the neutralisation computed from them by the calculator (docs/DOMAIN.md §2.4).
+
+    The parts after ``neutralisation_tco2`` are optional for events from before they were carried; when the
+    calculation carries them (``EmissionCalculated.exact_figures``), a consumer can recompute every figure:
+    green_certificates_tco2 = green_certificates_mwh × grid factor, own_renewable_tco2 =
+    own_renewable_credited_mwh × grid factor, neutralisation = CCER + both + sinks.
+    """
+
     model_config = ConfigDict(frozen=True)
 
-    ccer_tco2: DecimalStr = Field(description="CCER volumes retired (1 CCER = 1 t CO2e)")
-    green_certificates_mwh: DecimalStr = Field(description="green certificates and green-power contracts (1 = 1 MWh)")
-    own_renewable_mwh: DecimalStr
-    sinks_tco2: DecimalStr
-    neutralisation_tco2: DecimalStr = Field(description="all of the above in t CO2, each counted once")
+    ccer_tco2: NonNegativeDecimalStr = Field(description="CCER volumes retired (1 CCER = 1 t CO2e)")
+    green_certificates_mwh: NonNegativeDecimalStr = Field(
+        description="green certificates and green-power contracts (1 = 1 MWh)"
+    )
+    own_renewable_mwh: NonNegativeDecimalStr = Field(description="own zero-carbon generation, gross")
+    sinks_tco2: NonNegativeDecimalStr
+    neutralisation_tco2: NonNegativeDecimalStr = Field(description="all of the above in t CO2, each counted once")
+    own_renewable_credited_mwh: NonNegativeDecimalStr | None = Field(
+        default=None,
+        description="own generation credited: own generation − exported electricity, not below zero (exports "
+        "already lowered the total)",
+    )
+    green_certificates_tco2: NonNegativeDecimalStr | None = Field(default=None, description="MWh × grid factor")
+    own_renewable_tco2: NonNegativeDecimalStr | None = Field(
+        default=None, description="credited MWh × grid factor; also what L subtracts"
+    )
+    neutralisation_rate: NonNegativeDecimalStr | None = Field(
+        default=None, description="min(1, neutralisation ÷ gross); with gross ≤ 0: 1 if any offset, else 0"
+    )
 
 
 class EmissionCalculated(EventPayload):
@@ -109,10 +131,10 @@ class EmissionCalculated(EventPayload):
     region_code: RegionCode
     industry_code: IndustryCode = Field(description="the sub-industry the calculation was made for")
     period: PeriodCode
-    added_value_10k_cny: DecimalStr = Field(description="industrial added value, 10^4 CNY")
+    added_value_10k_cny: NonNegativeDecimalStr = Field(description="industrial added value, 10^4 CNY")
     total_emissions_tco2: DecimalStr = Field(description="gross: combustion+process+purchased-exported")
-    net_emissions_tco2: DecimalStr = Field(description="total minus neutralisation, not below zero")
-    intensity_tco2_per_10k_cny: DecimalStr = Field(description="carbon intensity L per DOMAIN §2")
+    net_emissions_tco2: NonNegativeDecimalStr = Field(description="total minus neutralisation, not below zero")
+    intensity_tco2_per_10k_cny: NonNegativeDecimalStr = Field(description="carbon intensity L (docs/DOMAIN.md §2)")
     energy_tce: DecimalStr
     by_scope: dict[str, DecimalStr] = Field(description="scope1, scope2 in t CO2")
     by_category: dict[str, DecimalStr] = Field(description="combustion, process, electricity, heat, ... in t CO2")
@@ -121,6 +143,21 @@ class EmissionCalculated(EventPayload):
     factor_set_version: str
     input_hash: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the canonical inputs")
     confirmed_at: datetime
+    exact_figures: bool = Field(
+        default=False,
+        description="true: every figure is the calculator's unrounded value (34 significant digits) and the parts "
+        "below are carried, so a consumer recomputes L and the neutralisation and refuses a disagreement; false: "
+        "an older event with figures rounded for display",
+    )
+    energy_emissions_tco2: DecimalStr | None = Field(
+        default=None, description="energy CO2 (total without process emissions): the numerator L starts from"
+    )
+    grid_factor_tco2_per_mwh: NonNegativeDecimalStr | None = Field(
+        default=None, description="grid factor the calculation used (from the factor set), values certificates"
+    )
+    grid_factor_source: str | None = Field(
+        default=None, max_length=200, description="series/region/year of that factor, with any fallback year"
+    )
 
 
 class EvaluationCompleted(EventPayload):
@@ -135,19 +172,22 @@ class EvaluationCompleted(EventPayload):
     industry_code: IndustryCode
     period: PeriodCode
     total_emissions_tco2: DecimalStr
-    net_emissions_tco2: DecimalStr
-    intensity_tco2_per_10k_cny: DecimalStr
+    net_emissions_tco2: NonNegativeDecimalStr
+    intensity_tco2_per_10k_cny: NonNegativeDecimalStr
     level: CarbonLevel
-    benchmark_intensity_tco2_per_10k_cny: DecimalStr
-    efficiency_value_k: DecimalStr
+    benchmark_intensity_tco2_per_10k_cny: NonNegativeDecimalStr
+    efficiency_value_k: NonNegativeDecimalStr
     grade: int = Field(ge=1, le=5)
     grade_colour: str = Field(pattern=r"^#[0-9A-Fa-f]{6}$")
-    neutralisation_rate: DecimalStr = Field(description="0..1")
+    neutralisation_rate: NonNegativeDecimalStr = Field(description="0..1")
     questionnaire_score: DecimalStr | None = None
     rule_set_version: str
     benchmark_version: str
     input_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     completed_at: datetime
+    factor_set_version: str | None = Field(
+        default=None, description="emission factor set of the calculation the evaluation rests on"
+    )
 
 
 class CertificateIssued(EventPayload):
@@ -175,7 +215,7 @@ class BenchmarkEntry(BaseModel):
     industry_code: IndustryCode
     region_scope: RegionCode = Field(description="the region the benchmark covers (province, city or county)")
     year: int = Field(ge=1900, le=2999)
-    intensity_tco2_per_10k_cny: DecimalStr = Field(
+    intensity_tco2_per_10k_cny: NonNegativeDecimalStr = Field(
         description="ratio of sums: Σ intensity emissions / Σ added value (DOMAIN §2)"
     )
     sample_size: int = Field(ge=1)
@@ -183,7 +223,7 @@ class BenchmarkEntry(BaseModel):
         description="Σ of the enterprises' intensity emissions (L × added value: energy CO2 − own zero-carbon "
         "generation − sinks), the numerator of the ratio"
     )
-    total_added_value_10k_cny: DecimalStr
+    total_added_value_10k_cny: NonNegativeDecimalStr
     method: str = "ratio-of-sums"
 
 

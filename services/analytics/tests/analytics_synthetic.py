@@ -29,7 +29,7 @@ PARKS = [None, "湖州经济技术开发区", "南浔工业园", "德清高新�
 CARRIERS = ["coal", "oil", "gas", "electricity", "heat", "process"]
 PERIODS = ["2023", "2024", "2024Q1", "2024Q2", "2024Q3", "2024Q4", "2024-01", "2024-02", "2023Q2", "2024H1"]
 SOURCE = "urn:carbonid:test:330000"
-USCC = "91330500MA2B3C4D5U"
+USCC = "91330500MA2B3C4D1Y"
 BASE_TIME = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 
 

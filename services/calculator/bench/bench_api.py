@@ -127,7 +127,7 @@ async def seed(database_url: str, enterprises: list[uuid.UUID]) -> None:
                     id=enterprise_id,
                     name="基准测试企业",
                     identifier_prefix="88.118.8",
-                    uscc="91330500MA2B3C4D5U",
+                    uscc="91330500MA2B3C4D1Y",
                     region_code="330502",
                     province_code="330000",
                     city_code="330500",

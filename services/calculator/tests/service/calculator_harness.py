@@ -75,7 +75,7 @@ def enterprise_event(
         enterprise_id=enterprise_id,
         identifier_prefix="88.118.8",
         name=name,
-        uscc="91330500MA2B3C4D5U",
+        uscc="91330500MA2B3C4D1Y",
         region_code=region,
         province_code=region[:2] + "0000",
         city_code=region[:4] + "00",

@@ -11,7 +11,7 @@ from carbonid_certificates.domain.certificate import Certificate, issue_certific
 
 GRADE_COLOURS = {1: "#1A7F37", 2: "#57AB5A", 3: "#D4A72C", 4: "#E16F24", 5: "#CF222E"}
 CERTIFICATE_ID = uuid.UUID("3b0f6a52-9c1e-4d57-8a7e-0c5b2f1d9e44")
-USCC = "91330502MA2B3C4D58"
+USCC = "91330502MA2B3C4D1U"
 
 
 def certificate(**overrides: Any) -> Certificate:

@@ -335,7 +335,7 @@ async def test_public_page_shows_the_certificate_in_chinese(service: Service) ->
         enterprise_id=enterprise_id,
         identifier_prefix="88.118.8",
         name="湖州示例建材有限公司",
-        uscc="91330502MA2B3C4D58",
+        uscc="91330502MA2B3C4D1U",
         region_code="330502",
         province_code="330000",
         city_code="330500",
@@ -362,7 +362,7 @@ async def test_public_page_shows_the_certificate_in_chinese(service: Service) ->
     for expected in (
         "企业碳效评价证书",
         "湖州示例建材有限公司",
-        "91330502MA2B3C4D58",
+        "91330502MA2B3C4D1U",
         "浙江省",
         "2025年第三季度",
         "3级",
