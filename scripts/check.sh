@@ -28,7 +28,7 @@ echo "== docker-compose.yml loads with compose-go (the loader of docker compose 
   CARBONID_SIGNING_KEY_SECRET=x CARBONID_NODES='[]' CARBONID_EVENT_PRODUCER_KEYS='{}' \
   CARBONID_EVENT_SIGNING_SECRET_RESOLVER=x CARBONID_EVENT_SIGNING_SECRET_CALCULATOR=x \
   CARBONID_EVENT_SIGNING_SECRET_EVALUATION=x CARBONID_EVENT_SIGNING_SECRET_CERTIFICATES=x \
-  CARBONID_EVENT_SIGNING_SECRET_ANALYTICS=x go run . ../../docker-compose.yml)
+  CARBONID_EVENT_SIGNING_SECRET_ANALYTICS=x CARBONID_EVENT_SIGNING_SECRET_METERING=x go run . ../../docker-compose.yml)
 echo "== Kubernetes overlays build with kustomize and decode strictly into the Kubernetes types"
 (cd deploy/kube-check && go run . ../kubernetes/overlays/*)
 echo "== web console: clean install, type-check and build, unit tests"

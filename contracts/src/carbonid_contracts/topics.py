@@ -28,6 +28,11 @@ EVENT_PRODUCERS: dict[EventType, str] = {
     EventType.EVALUATION_COMPLETED: "evaluation",
     EventType.CERTIFICATE_ISSUED: "certificates",
     EventType.BENCHMARK_PUBLISHED: "analytics",
+    # Meters' collection gateways write straight into the topic; they sign with the key of the deployment's
+    # collection-gateway secret (``carbonid-event-keys collection-gateway``) and name it in ``source``
+    # (``urn:carbonid:collection-gateway:<gateway>``). Which devices a gateway may report is metering's check.
+    EventType.METER_READING: "collection-gateway",
+    EventType.ACTIVITY_METERED: "metering",
 }
 """The one service that may publish each event type (its topic's owner); consumers refuse any other source."""
 

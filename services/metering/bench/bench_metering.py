@@ -160,7 +160,7 @@ def events_of(rows: list[tuple[str, datetime, Decimal]], per_event: int) -> list
             payload = MeterReadings(
                 enterprise_id=enterprise_id_for(device.split("/")[0]), device=device, readings=values[i : i + per_event]
             )
-            out.append(CloudEvent.of(payload, source="urn:carbonid:gateway:bench"))
+            out.append(CloudEvent.of(payload, source="urn:carbonid:collection-gateway:bench"))
     return out
 
 

@@ -102,7 +102,7 @@ def meter_event(device: str, readings: list[tuple[int, str, str]], *, prefix: st
         gateway="test-gateway",
         readings=[MeterReadingValue(time=at(m), value=Decimal(v), unit=u) for m, v, u in readings],
     )
-    return CloudEvent.of(payload, source="urn:carbonid:gateway:test")
+    return CloudEvent.of(payload, source="urn:carbonid:collection-gateway:test")
 
 
 async def produce(bootstrap: str, prefix: str, events: list[CloudEvent], *, repeat: int = 1) -> None:
